@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from config.api import api
+from grassroots.accounts.views import home
+from grassroots.core.views import healthz
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/", include("grassroots.accounts.urls")),
+    path("places/", include("grassroots.places.urls")),
+    path("api/v1/", api.urls),
+]

@@ -1,0 +1,47 @@
+"""Turning a user into a Scope, and what each role may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from grassroots.accounts.models import Role
+from grassroots.core.scope import Scope
+
+# Capabilities by role; pages and services check these, selectors check the scope.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.RESIDENT: frozenset(),
+    Role.GRID_WORKER: frozenset({"places.browse", "registry.view"}),
+    Role.COMMUNITY_WORKER: frozenset({"places.browse", "registry.view", "places.edit"}),
+    Role.SUBDISTRICT_DISPATCHER: frozenset({"places.browse", "registry.view"}),
+    Role.DEPARTMENT_OFFICER: frozenset({"places.browse"}),
+    Role.PARTY_SECRETARY: frozenset({"places.browse"}),
+    Role.DISTRICT_LEADER: frozenset({"places.browse"}),
+    Role.ADMIN: frozenset({"places.browse", "registry.view", "places.edit", "accounts.manage"}),
+}
+
+
+def scope_for(user: Any, capability: str | None = None) -> Scope:
+    """The part of the city ``user`` may see, for ``capability`` when one is named.
+
+    Unknown or inactive users, and users whose role lacks the capability, see nothing,
+    so a selector given this scope answers NotFound rather than a revealing empty list.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope.nothing()
+    if capability is not None and not can(user, capability):
+        return Scope.nothing()
+    if user.role == Role.ADMIN:
+        return Scope.everything()
+    if user.role == Role.DEPARTMENT_OFFICER:
+        if user.department_id is None:
+            return Scope.nothing()
+        return Scope(area_path=user.department.path, department_id=user.department_id)
+    if user.area_id is None:
+        return Scope.nothing()
+    return Scope(area_path=user.area.path)
+
+
+def can(user: Any, capability: str) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return capability in CAPABILITIES.get(user.role, frozenset())

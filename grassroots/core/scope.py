@@ -1,0 +1,46 @@
+"""Scope: what part of the city a request may see.
+
+A scope is an area path prefix (``"320500.320583.001"``) and/or a department.
+Selectors below ``accounts`` take a Scope, never a user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+
+@dataclass(frozen=True)
+class Scope:
+    # None: no area at all; "": the whole tree (administrators).
+    area_path: str | None = None
+    department_id: int | None = None
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(area_path="")
+
+    @classmethod
+    def nothing(cls) -> Scope:
+        return cls()
+
+    @property
+    def is_everything(self) -> bool:
+        return self.area_path == ""
+
+    def covers_path(self, path: str) -> bool:
+        """True when ``path`` lies at or below the scope's area."""
+        if self.area_path is None:
+            return False
+        if self.area_path == "":
+            return True
+        return path == self.area_path or path.startswith(self.area_path + ".")
+
+    def path_q(self, field: str = "path") -> Q:
+        """A filter for rows whose ``field`` lies at or below the scope's area."""
+        if self.area_path is None:
+            return Q(pk__in=[])
+        if self.area_path == "":
+            return Q()
+        return Q(**{field: self.area_path}) | Q(**{f"{field}__startswith": self.area_path + "."})

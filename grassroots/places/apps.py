@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlacesConfig(AppConfig):
+    name = "grassroots.places"
+    label = "places"
+    verbose_name = "地点"

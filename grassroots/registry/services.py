@@ -1,0 +1,110 @@
+"""Writes to the registry; sensitive values are encrypted here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+
+from grassroots.audit.services import Actor, audit_record
+from grassroots.core import crypto
+from grassroots.core.errors import DomainError, Forbidden, NotFound
+from grassroots.core.ids import parse_id_number, parse_mobile
+from grassroots.core.masking import mask_id_number, mask_phone
+from grassroots.core.scope import Scope
+from grassroots.places.models import Dwelling
+from grassroots.registry.models import Household, Person
+
+ID_CONTEXT = "person.id_number"
+PHONE_CONTEXT = "person.phone"
+
+@dataclass(frozen=True)
+class SealedValue:
+    cipher: bytes
+    hash: str
+    masked: str
+
+def seal_id_number(number: str) -> SealedValue:
+    return SealedValue(
+        crypto.encrypt(number, context=ID_CONTEXT), crypto.blind_index(number, context=ID_CONTEXT), mask_id_number(number)
+    )
+
+def seal_phone(number: str) -> SealedValue:
+    return SealedValue(
+        crypto.encrypt(number, context=PHONE_CONTEXT), crypto.blind_index(number, context=PHONE_CONTEXT), mask_phone(number)
+    )
+
+def id_number_hash(number: str) -> str:
+    return crypto.blind_index(number, context=ID_CONTEXT)
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Actor,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    dwelling: Dwelling | None = None,
+    household: Household | None = None,
+    relation: str = "",
+    sex: str | None = None,
+    birth_date: date | None = None,
+) -> Person:
+    """Register a person; sex and birth date come from the ID and must agree when also given."""
+    if not name.strip():
+        raise DomainError("姓名不能为空。", field="name")
+    info = parse_id_number(id_number)
+    if sex is not None and sex != info.sex:
+        raise DomainError("性别与身份证号不一致。", field="sex")
+    if birth_date is not None and birth_date != info.birth_date:
+        raise DomainError("出生日期与身份证号不一致。", field="birth_date")
+    sealed_id = seal_id_number(info.number)
+    if Person.objects.filter(id_number_hash=sealed_id.hash).exists():
+        raise DomainError("该身份证号已登记。", field="id_number")
+    sealed_phone = seal_phone(parse_mobile(phone)) if phone.strip() else None
+    path = dwelling.path if dwelling else (household.path if household else "")
+    person = Person.objects.create(
+        name=name.strip(),
+        sex=info.sex,
+        birth_date=info.birth_date,
+        id_number_cipher=sealed_id.cipher,
+        id_number_hash=sealed_id.hash,
+        id_number_masked=sealed_id.masked,
+        phone_cipher=sealed_phone.cipher if sealed_phone else None,
+        phone_hash=sealed_phone.hash if sealed_phone else "",
+        phone_masked=sealed_phone.masked if sealed_phone else "",
+        dwelling=dwelling,
+        household=household,
+        relation=relation,
+        path=path,
+    )
+    audit_record(actor=actor, action="registry.person.create", object_type="person", object_id=person.pk, area_path=path)
+    return person
+
+REVEALABLE = {"id_number": ("id_number_cipher", ID_CONTEXT), "phone": ("phone_cipher", PHONE_CONTEXT)}
+
+@transaction.atomic
+def person_reveal(*, actor: Actor, scope: Scope, may_unmask: bool, person: Person, field: str, reason: str) -> str:
+    """Decrypt one sensitive value for someone allowed to, with a reason; always audited."""
+    if not may_unmask:
+        raise Forbidden("您的角色无权查看完整的敏感信息。")
+    if not scope.covers_path(person.path):
+
+        raise NotFound()
+    if field not in REVEALABLE:
+        raise DomainError(f"字段“{field}”不能解密查看。", field="field")
+    if len(reason.strip()) < 4:
+        raise DomainError("查看完整信息必须填写事由（至少4个字）。", field="reason")
+    column, context = REVEALABLE[field]
+    blob = getattr(person, column)
+    value = crypto.decrypt(blob, context=context) if blob else ""
+    audit_record(
+        actor=actor,
+        action="registry.person.unmask",
+        object_type="person",
+        object_id=person.pk,
+        area_path=person.path,
+        detail={"field": field, "reason": reason.strip()},
+    )
+    return value
