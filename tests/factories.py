@@ -72,16 +72,42 @@ def build_tree() -> Tree:
     for i, parent in enumerate([chengbei, chengbei, chengnan, zhoushi_c]):
         code = "02" if i == 1 else "01"
         grids.append(
-            a(actor=SYSTEM, parent=parent, level="grid", code=code, name=f"网格{'一二三四'[i]}",
-              grid_kind="comprehensive", geometry=square(i, 0))
+            a(
+                actor=SYSTEM,
+                parent=parent,
+                level="grid",
+                code=code,
+                name=f"网格{'一二三四'[i]}",
+                grid_kind="comprehensive",
+                geometry=square(i, 0),
+            )
         )
     compound = places.compound_create(actor=SYSTEM, community=chengbei, name="阳光花园")
     lon, lat = centre(0, 0)
-    b1 = places.building_create(actor=SYSTEM, grid=grids[0], compound=compound, name="1幢", typology="multi_storey",
-                                floors=6, entrances=2, dwellings_per_floor=2, lon=lon, lat=lat)
+    b1 = places.building_create(
+        actor=SYSTEM,
+        grid=grids[0],
+        compound=compound,
+        name="1幢",
+        typology="multi_storey",
+        floors=6,
+        entrances=2,
+        dwellings_per_floor=2,
+        lon=lon,
+        lat=lat,
+    )
     lon, lat = centre(2, 0)
-    b3 = places.building_create(actor=SYSTEM, grid=grids[2], name="8幢", typology="mid_high", floors=11,
-                                entrances=1, dwellings_per_floor=2, lon=lon, lat=lat)
+    b3 = places.building_create(
+        actor=SYSTEM,
+        grid=grids[2],
+        name="8幢",
+        typology="mid_high",
+        floors=11,
+        entrances=1,
+        dwellings_per_floor=2,
+        lon=lon,
+        lat=lat,
+    )
     dept = accounts.department_create(actor=SYSTEM, area=district, code="cgj", name="昆山市城管局")
     other = accounts.department_create(actor=SYSTEM, area=district, code="sw", name="昆山市水务局")
     return Tree(city, district, yushan, zhoushi, chengbei, chengnan, zhoushi_c, *grids, b1, b3, dept, other)
@@ -108,18 +134,23 @@ def add_personas(tree: Tree) -> None:
         Role.PARTY_SECRETARY: {"area": tree.zhoushi_c},
     }
     for role, kwargs in inside.items():
-        tree.users[role] = accounts.user_create(actor=SYSTEM, username=f"in_{role}", password=PASSWORD, role=role,
-                                                **kwargs)
+        tree.users[role] = accounts.user_create(
+            actor=SYSTEM, username=f"in_{role}", password=PASSWORD, role=role, **kwargs
+        )
     for role, kwargs in outside.items():
-        tree.outsiders[role] = accounts.user_create(actor=SYSTEM, username=f"out_{role}", password=PASSWORD,
-                                                    role=role, **kwargs)
+        tree.outsiders[role] = accounts.user_create(
+            actor=SYSTEM, username=f"out_{role}", password=PASSWORD, role=role, **kwargs
+        )
 
 
 def add_resident(tree: Tree, *, seq: int = 1, name: str = "张伟") -> Any:
     dwelling = tree.building1.dwellings.order_by("id").first()
     return registry.person_create(
-        actor=SYSTEM, name=name, id_number=make_id_number("320583", date(1950, 3, 9), seq, "M"),
-        phone=f"1381234{seq:04d}", dwelling=dwelling,
+        actor=SYSTEM,
+        name=name,
+        id_number=make_id_number("320583", date(1950, 3, 9), seq, "M"),
+        phone=f"1381234{seq:04d}",
+        dwelling=dwelling,
     )
 
 

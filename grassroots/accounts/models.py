@@ -54,9 +54,7 @@ class Department(models.Model):
 class User(AbstractUser):
     role = models.CharField("角色", max_length=32, choices=Role.choices)
     area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
-    department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     display_name = models.CharField("姓名", max_length=50, blank=True)
 
     class Meta:
@@ -93,6 +91,9 @@ class WorkerProfile(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(grade__gte=1, grade__lte=18), name="worker_grade_1_18")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_post_display()} {self.grade}级"
 
 
 class GridRoleKind(models.TextChoices):
@@ -132,6 +133,9 @@ class GridRoleAssignment(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.name}"
+
 
 class ApiToken(models.Model):
     """A bearer token for machine clients; only its SHA-256 is stored."""
@@ -148,3 +152,6 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = "API 令牌"
         verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -53,8 +53,14 @@ def department_create(*, actor: Actor, area: Area, code: str, name: str) -> Depa
     if not name.strip():
         raise DomainError("部门名称不能为空。", field="name")
     dept = Department.objects.create(area=area, path=area.path, code=code, name=name.strip())
-    audit_record(actor=actor, action="accounts.department.create", object_type="department", object_id=dept.pk,
-                 area_path=dept.path, detail={"name": dept.name})
+    audit_record(
+        actor=actor,
+        action="accounts.department.create",
+        object_type="department",
+        object_id=dept.pk,
+        area_path=dept.path,
+        detail={"name": dept.name},
+    )
     return dept
 
 
@@ -84,8 +90,12 @@ def user_create(
     user.is_staff = role == Role.ADMIN
     user.save()
     audit_record(
-        actor=actor, action="accounts.user.create", object_type="user", object_id=user.pk,
-        area_path=area.path if area else "", detail={"username": username, "role": role},
+        actor=actor,
+        action="accounts.user.create",
+        object_type="user",
+        object_id=user.pk,
+        area_path=area.path if area else "",
+        detail={"username": username, "role": role},
     )
     return user
 
@@ -95,8 +105,9 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
-    audit_record(actor=actor, action="accounts.user.deactivate", object_type="user", object_id=user.pk,
-                 detail={"reason": reason})
+    audit_record(
+        actor=actor, action="accounts.user.deactivate", object_type="user", object_id=user.pk, detail={"reason": reason}
+    )
     return user
 
 
@@ -112,11 +123,20 @@ def api_token_create(*, actor: Actor, user: User, name: str, days: int | None = 
     raw = "gr_" + secrets.token_urlsafe(32)
     now = clock.now()
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=raw[:8], digest=_digest(raw), created_at=now,
+        user=user,
+        name=name.strip(),
+        prefix=raw[:8],
+        digest=_digest(raw),
+        created_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
-    audit_record(actor=actor, action="accounts.token.create", object_type="api_token", object_id=token.pk,
-                 detail={"user": user.username, "name": token.name})
+    audit_record(
+        actor=actor,
+        action="accounts.token.create",
+        object_type="api_token",
+        object_id=token.pk,
+        detail={"user": user.username, "name": token.name},
+    )
     return token, raw
 
 
@@ -139,8 +159,9 @@ def api_token_revoke(*, actor: Actor, token: ApiToken) -> None:
 
 
 @transaction.atomic
-def worker_profile_set(*, actor: Actor, user: User, area: Area, post: str, grade: int,
-                       since: date | None = None) -> WorkerProfile:
+def worker_profile_set(
+    *, actor: Actor, user: User, area: Area, post: str, grade: int, since: date | None = None
+) -> WorkerProfile:
     if post not in Post.values:
         raise DomainError(f"未知的岗位“{post}”。", field="post")
     if not 1 <= grade <= 18:
@@ -150,8 +171,14 @@ def worker_profile_set(*, actor: Actor, user: User, area: Area, post: str, grade
     profile, _ = WorkerProfile.objects.update_or_create(
         user=user, defaults={"area": area, "path": area.path, "post": post, "grade": grade, "since": since}
     )
-    audit_record(actor=actor, action="accounts.worker.set", object_type="worker_profile", object_id=profile.pk,
-                 area_path=area.path, detail={"post": post, "grade": grade})
+    audit_record(
+        actor=actor,
+        action="accounts.worker.set",
+        object_type="worker_profile",
+        object_id=profile.pk,
+        area_path=area.path,
+        detail={"post": post, "grade": grade},
+    )
     return profile
 
 
@@ -175,6 +202,12 @@ def grid_role_assign(
     assignment = GridRoleAssignment.objects.create(
         grid=grid, path=grid.path, kind=kind, user=user, name=name.strip(), phone=phone.strip(), since=since
     )
-    audit_record(actor=actor, action="accounts.grid_role.assign", object_type="grid_role", object_id=assignment.pk,
-                 area_path=grid.path, detail={"kind": kind, "name": assignment.name})
+    audit_record(
+        actor=actor,
+        action="accounts.grid_role.assign",
+        object_type="grid_role",
+        object_id=assignment.pk,
+        area_path=grid.path,
+        detail={"kind": kind, "name": assignment.name},
+    )
     return assignment

@@ -29,7 +29,9 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form: Any) -> HttpResponse:
         username = str(form.data.get("username", ""))[:150]
-        audit_record(actor=Actor(id=None, label=username or "anonymous", ip=client_ip(self.request)), action="auth.login_failed")
+        audit_record(
+            actor=Actor(id=None, label=username or "anonymous", ip=client_ip(self.request)), action="auth.login_failed"
+        )
         return super().form_invalid(form)
 
 
@@ -40,7 +42,9 @@ class LogoutView(auth_views.LogoutView):
         return super().post(request, *args, **kwargs)
 
 
-def locked_out(request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown by django-axes instead of the login form once an account is locked."""
     username = str((credentials or {}).get("username", ""))[:150]
     audit_record(actor=Actor(id=None, label=username or "anonymous", ip=client_ip(request)), action="auth.locked_out")

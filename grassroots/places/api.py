@@ -10,7 +10,14 @@ from ninja import Query, Router, Schema
 from grassroots.accounts.scopes import scope_for
 from grassroots.places import selectors
 from grassroots.places.models import Area, Building, GridKind
-from grassroots.places.schemas import AreaDetailOut, AreaOut, BuildingDetailOut, BuildingOut, DwellingOut, FeatureCollectionOut
+from grassroots.places.schemas import (
+    AreaDetailOut,
+    AreaOut,
+    BuildingDetailOut,
+    BuildingOut,
+    DwellingOut,
+    FeatureCollectionOut,
+)
 
 router = Router(tags=["places"])
 
@@ -21,9 +28,17 @@ def _scope(request: HttpRequest) -> Any:
 
 def _building_out(b: Building) -> dict[str, Any]:
     return {
-        "id": b.pk, "grid_id": b.grid_id, "compound_id": b.compound_id,
-        "compound_name": b.compound.name if b.compound else None, "name": b.name, "address": b.address,
-        "typology": b.typology, "floors": b.floors, "households": b.households, "lon": b.lon, "lat": b.lat,
+        "id": b.pk,
+        "grid_id": b.grid_id,
+        "compound_id": b.compound_id,
+        "compound_name": b.compound.name if b.compound else None,
+        "name": b.name,
+        "address": b.address,
+        "typology": b.typology,
+        "floors": b.floors,
+        "households": b.households,
+        "lon": b.lon,
+        "lat": b.lat,
     }
 
 

@@ -107,7 +107,11 @@ def dwelling_get(*, scope: Scope, dwelling_id: int) -> Dwelling:
 def building_dwellings(*, scope: Scope, building: Building) -> list[Dwelling]:
     if not scope.covers_path(building.path):
         raise NotFound()
-    return list(Dwelling.objects.filter(building=building).select_related("entrance").order_by("entrance__number", "-floor", "room"))
+    return list(
+        Dwelling.objects.filter(building=building)
+        .select_related("entrance")
+        .order_by("entrance__number", "-floor", "room")
+    )
 
 
 def grid_features(*, scope: Scope, area: Area) -> dict[str, Any]:

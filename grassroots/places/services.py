@@ -146,12 +146,20 @@ def compound_create(
     if not name.strip():
         raise DomainError("小区名称不能为空。", field="name")
     compound = Compound.objects.create(
-        community=community, path=community.path, name=name.strip(), kind=kind, built_year=built_year,
+        community=community,
+        path=community.path,
+        name=name.strip(),
+        kind=kind,
+        built_year=built_year,
         **_geometry_fields(geometry),
     )
     audit_record(
-        actor=actor, action="places.compound.create", object_type="compound", object_id=compound.pk,
-        area_path=compound.path, detail={"name": compound.name},
+        actor=actor,
+        action="places.compound.create",
+        object_type="compound",
+        object_id=compound.pk,
+        area_path=compound.path,
+        detail={"name": compound.name},
     )
     return compound
 
@@ -189,8 +197,17 @@ def building_create(
     if geometry is not None:
         parse_polygon(geometry)
     building = Building.objects.create(
-        grid=grid, compound=compound, path=grid.path, name=name.strip(), address=address, typology=typology,
-        floors=floors, households=floors * entrances * dwellings_per_floor, geometry=geometry, lon=lon, lat=lat,
+        grid=grid,
+        compound=compound,
+        path=grid.path,
+        name=name.strip(),
+        address=address,
+        typology=typology,
+        floors=floors,
+        households=floors * entrances * dwellings_per_floor,
+        geometry=geometry,
+        lon=lon,
+        lat=lat,
     )
     for number in range(1, entrances + 1):
         entrance = Entrance.objects.create(building=building, path=grid.path, number=number)
@@ -200,7 +217,11 @@ def building_create(
             for pos in range(1, dwellings_per_floor + 1)
         )
     audit_record(
-        actor=actor, action="places.building.create", object_type="building", object_id=building.pk,
-        area_path=building.path, detail={"name": building.name, "households": building.households},
+        actor=actor,
+        action="places.building.create",
+        object_type="building",
+        object_id=building.pk,
+        area_path=building.path,
+        detail={"name": building.name, "households": building.households},
     )
     return building

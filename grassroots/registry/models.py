@@ -45,6 +45,9 @@ class Household(models.Model):
         verbose_name = "户"
         verbose_name_plural = "户"
 
+    def __str__(self) -> str:
+        return f"户 {self.pk} {self.head_name}"
+
 
 class Person(models.Model):
     name = models.CharField("姓名", max_length=50)

@@ -21,7 +21,10 @@ def dwelling_residents(*, actor: Actor, scope: Scope, dwelling: Dwelling) -> lis
         raise NotFound()
     people = list(Person.objects.filter(dwelling=dwelling).prefetch_related("tags").order_by("id"))
     audit_record_reads(
-        actor=actor, object_type="person", object_ids=[p.pk for p in people], area_path=dwelling.path,
+        actor=actor,
+        object_type="person",
+        object_ids=[p.pk for p in people],
+        area_path=dwelling.path,
         action="registry.person.view",
     )
     return people
@@ -31,8 +34,9 @@ def person_get(*, actor: Actor, scope: Scope, person_id: int) -> Person:
     person = Person.objects.filter(pk=person_id).prefetch_related("tags").first()
     if person is None or not scope.covers_path(person.path):
         raise NotFound()
-    audit_record_reads(actor=actor, object_type="person", object_ids=[person.pk], area_path=person.path,
-                       action="registry.person.view")
+    audit_record_reads(
+        actor=actor, object_type="person", object_ids=[person.pk], area_path=person.path, action="registry.person.view"
+    )
     return person
 
 
@@ -40,7 +44,10 @@ def resident_counts_by_dwelling(*, scope: Scope, dwelling_ids: list[int]) -> dic
     from django.db.models import Count
 
     rows = (
-        Person.objects.in_scope(scope).filter(dwelling_id__in=dwelling_ids)
-        .values("dwelling_id").annotate(n=Count("id")).values_list("dwelling_id", "n")
+        Person.objects.in_scope(scope)
+        .filter(dwelling_id__in=dwelling_ids)
+        .values("dwelling_id")
+        .annotate(n=Count("id"))
+        .values_list("dwelling_id", "n")
     )
     return dict(rows)

@@ -19,24 +19,33 @@ from grassroots.registry.models import Household, Person
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
 
+
 @dataclass(frozen=True)
 class SealedValue:
     cipher: bytes
     hash: str
     masked: str
 
+
 def seal_id_number(number: str) -> SealedValue:
     return SealedValue(
-        crypto.encrypt(number, context=ID_CONTEXT), crypto.blind_index(number, context=ID_CONTEXT), mask_id_number(number)
+        crypto.encrypt(number, context=ID_CONTEXT),
+        crypto.blind_index(number, context=ID_CONTEXT),
+        mask_id_number(number),
     )
+
 
 def seal_phone(number: str) -> SealedValue:
     return SealedValue(
-        crypto.encrypt(number, context=PHONE_CONTEXT), crypto.blind_index(number, context=PHONE_CONTEXT), mask_phone(number)
+        crypto.encrypt(number, context=PHONE_CONTEXT),
+        crypto.blind_index(number, context=PHONE_CONTEXT),
+        mask_phone(number),
     )
+
 
 def id_number_hash(number: str) -> str:
     return crypto.blind_index(number, context=ID_CONTEXT)
+
 
 @transaction.atomic
 def person_create(
@@ -79,10 +88,14 @@ def person_create(
         relation=relation,
         path=path,
     )
-    audit_record(actor=actor, action="registry.person.create", object_type="person", object_id=person.pk, area_path=path)
+    audit_record(
+        actor=actor, action="registry.person.create", object_type="person", object_id=person.pk, area_path=path
+    )
     return person
 
+
 REVEALABLE = {"id_number": ("id_number_cipher", ID_CONTEXT), "phone": ("phone_cipher", PHONE_CONTEXT)}
+
 
 @transaction.atomic
 def person_reveal(*, actor: Actor, scope: Scope, may_unmask: bool, person: Person, field: str, reason: str) -> str:
@@ -90,7 +103,6 @@ def person_reveal(*, actor: Actor, scope: Scope, may_unmask: bool, person: Perso
     if not may_unmask:
         raise Forbidden("您的角色无权查看完整的敏感信息。")
     if not scope.covers_path(person.path):
-
         raise NotFound()
     if field not in REVEALABLE:
         raise DomainError(f"字段“{field}”不能解密查看。", field="field")

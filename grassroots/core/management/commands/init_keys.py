@@ -13,7 +13,9 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         path = settings.KEYS_FILE
         if options["force"]:
-            raise CommandError("Replacing the keys file would make every encrypted value unreadable; refused.", returncode=2)
+            raise CommandError(
+                "Replacing the keys file would make every encrypted value unreadable; refused.", returncode=2
+            )
         if path.exists():
             self.stdout.write(f"keys file exists: {path}")
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -26,10 +27,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Grassroots on http://{options['host']}:{port}/ (worker pid {worker.pid}); Ctrl-C to stop")
         try:
             while web.poll() is None and worker.poll() is None:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     web.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    pass
         except KeyboardInterrupt:
             pass
         finally:
