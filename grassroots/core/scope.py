@@ -7,6 +7,7 @@ Selectors below ``accounts`` take a Scope, never a user.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
@@ -44,3 +45,16 @@ class Scope:
         if self.area_path == "":
             return Q()
         return Q(**{field: self.area_path}) | Q(**{f"{field}__startswith": self.area_path + "."})
+
+
+def request_scope(request: Any, capability: str) -> Scope:
+    """The scope of the request's user for ``capability``.
+
+    Apps below ``accounts`` cannot import it, so ``accounts``' middleware puts a
+    resolver on the request; without one (or without a user) the answer is nothing.
+    """
+    resolver = getattr(request, "scope_for", None)
+    if resolver is None:
+        return Scope.nothing()
+    scope: Scope = resolver(capability)
+    return scope

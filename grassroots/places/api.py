@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from grassroots.accounts.scopes import scope_for
+from grassroots.core.scope import Scope, request_scope
 from grassroots.places import selectors
 from grassroots.places.models import Area, Building, GridKind
 from grassroots.places.schemas import (
@@ -22,8 +22,8 @@ from grassroots.places.schemas import (
 router = Router(tags=["places"])
 
 
-def _scope(request: HttpRequest) -> Any:
-    return scope_for(request.user, "places.browse")
+def _scope(request: HttpRequest) -> Scope:
+    return request_scope(request, "places.browse")
 
 
 def _building_out(b: Building) -> dict[str, Any]:
