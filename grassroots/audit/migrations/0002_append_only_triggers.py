@@ -28,7 +28,7 @@ POSTGRES_REVERSE = [
 def _run(statements_by_vendor):  # type: ignore[no-untyped-def]
     def run(apps, schema_editor):  # type: ignore[no-untyped-def]
         for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # None: "%" in PL/pgSQL is not a placeholder
 
     return run
 
