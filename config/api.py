@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from grassroots.accounts.services import api_token_authenticate
@@ -29,6 +30,31 @@ api = NinjaAPI(
     auth=[TokenAuth(), django_auth],
     urls_namespace="api",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "请先登录，或提供有效的 API 令牌。", "code": "unauthenticated"}, status=401
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _bad_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # Keep ninja's structured list for programs; say which parameters are wrong in Chinese.
+    names = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())][1:]  # drop the source: query, path, body…
+        name = ".".join(loc) or "?"
+        if name not in names:
+            names.append(name)
+    return api.create_response(
+        request,
+        {"detail": f"请求参数有误：{'、'.join(names)}。", "code": "invalid_request", "errors": exc.errors},
+        status=422,
+    )
 
 
 @api.exception_handler(NotFound)

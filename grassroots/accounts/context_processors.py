@@ -12,13 +12,13 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from grassroots.accounts.models import Role
-from grassroots.accounts.scopes import can
+from grassroots.accounts.scopes import CAPABILITIES, can
 
-# (label, url name, capability or None for everyone signed in)
-NAV: list[tuple[str, str, str | None]] = [
-    ("首页", "home", None),
-    ("地点", "places:browser", "places.browse"),
-    ("网格地图", "places:map", "places.browse"),
+# (label, url name, capability or None for everyone signed in, what the home page says of it)
+NAV: list[tuple[str, str, str | None, str]] = [
+    ("首页", "home", None, ""),
+    ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
+    ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
 ]
 
 
@@ -37,24 +37,24 @@ def scope_label(user: Any) -> str:
     return "未分配区域"
 
 
-def _is_active(request_path: str, url: str) -> bool:
-    # "/" is active only on itself; other sections stay highlighted on their sub-pages.
-    return request_path == url if url == "/" else request_path.startswith(url)
-
-
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items = []
-    for label, name, capability in NAV:
-        if capability is not None and not can(user, capability):
-            continue
-        url = reverse(name)
-        items.append({"label": label, "url": url, "active": _is_active(request.path, url)})
+    items: list[dict[str, Any]] = [
+        {"label": label, "url": reverse(name), "active": False, "hint": hint}
+        for label, name, capability, hint in NAV
+        if capability is None or can(user, capability)
+    ]
+    # A section stays highlighted on its sub-pages: the longest matching prefix wins,
+    # so /places/map/ lights 网格地图, not 地点; "/" matches only itself.
+    matches = [i for i in items if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {
         "nav": items,
         "role_label": user.get_role_display(),
         "user_display_name": user.display_name or user.get_username(),
         "scope_label": scope_label(user),
+        "capabilities": CAPABILITIES.get(user.role, frozenset()),
     }

@@ -33,7 +33,8 @@ def scope_for(user: Any, capability: str | None = None) -> Scope:
     if user.role == Role.ADMIN:
         return Scope.everything()
     if user.role == Role.DEPARTMENT_OFFICER:
-        if user.department_id is None:
+        # A dissolved department's officers keep their accounts but lose their view.
+        if user.department_id is None or not user.department.is_active:
             return Scope.nothing()
         return Scope(area_path=user.department.path, department_id=user.department_id)
     if user.area_id is None:

@@ -33,6 +33,8 @@ def _check_role_scope(role: str, area: Area | None, department: Department | Non
     if role == Role.DEPARTMENT_OFFICER:
         if department is None:
             raise DomainError("职能部门人员必须指定所属部门。", field="department")
+        if area is not None:
+            raise DomainError("职能部门人员的范围由所属部门决定，不能另外指定区域。", field="area")
         return
     if department is not None:
         raise DomainError("只有职能部门人员可以指定部门。", field="department")
@@ -44,6 +46,27 @@ def _check_role_scope(role: str, area: Area | None, department: Department | Non
     if area is None or area.level not in levels:
         names = "、".join(AreaLevel(level).label for level in levels)
         raise DomainError(f"{Role(role).label}的管辖范围必须是{names}。", field="area")
+
+
+# Django's own texts are not all translated (the minimum-length one is English in
+# Django 5.2's zh_Hans catalogue), so the known validator codes get our own wording.
+_PASSWORD_MESSAGES = {
+    "password_too_short": "密码太短：至少需要{min_length}个字符。",
+    "password_too_common": "这个密码太常见了。",
+    "password_entirely_numeric": "密码不能全是数字。",
+    "password_too_similar": "密码与用户名或姓名太相似。",
+}
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        messages = []
+        for error in exc.error_list:
+            template = _PASSWORD_MESSAGES.get(error.code or "")
+            messages.append(template.format(**(error.params or {})) if template else " ".join(error.messages))
+        raise DomainError("；".join(messages), field="password") from None
 
 
 @transaction.atomic
@@ -82,10 +105,7 @@ def user_create(
         raise DomainError(f"用户名“{username}”已被使用。", field="username")
     _check_role_scope(role, area, department)
     user = User(username=username, role=role, area=area, department=department, display_name=display_name)
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise DomainError("；".join(exc.messages), field="password") from None
+    _check_password(password, user)
     user.set_password(password)
     user.is_staff = role == Role.ADMIN
     user.save()

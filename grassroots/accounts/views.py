@@ -43,10 +43,21 @@ class LogoutView(auth_views.LogoutView):
 
 
 def locked_out(
-    request: HttpRequest, credentials: dict[str, Any] | None = None, *args: Any, **kwargs: Any
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> HttpResponse:
-    """Shown by django-axes instead of the login form once an account is locked."""
-    username = str((credentials or {}).get("username", ""))[:150]
+    """Shown by django-axes instead of the login form once an account is locked.
+
+    django-axes 8 calls ``(request, original_response, credentials)``; an older
+    two-argument signature here took the response for the credentials and audited
+    every lockout as "anonymous".
+    """
+    if not isinstance(credentials, dict):
+        credentials = {}
+    username = str(credentials.get("username") or request.POST.get("username", ""))[:150]
     audit_record(actor=Actor(id=None, label=username or "anonymous", ip=client_ip(request)), action="auth.locked_out")
     return render(
         request,

@@ -84,13 +84,24 @@ def encrypt(plaintext: str, *, context: str) -> bytes:
 
 
 def decrypt(blob: bytes, *, context: str) -> str:
+    """Decrypt a value sealed by ``encrypt``.
+
+    Raises ``ValueError`` for a malformed value or one sealed under a key the keys file no
+    longer holds, and ``cryptography.exceptions.InvalidTag`` when the value was altered or
+    belongs to another context.
+    """
     blob = bytes(blob)
     if not blob or blob[0] != _VERSION:
         raise ValueError("unknown ciphertext version")
+    if len(blob) < 2 or len(blob) < 2 + blob[1] + 12 + 16:
+        raise ValueError("ciphertext is truncated")
     klen = blob[1]
-    kid = blob[2 : 2 + klen].decode()
+    kid = blob[2 : 2 + klen].decode(errors="replace")
+    key = keyring().data_keys.get(kid)
+    if key is None:
+        raise ValueError(f"ciphertext was sealed with data key {kid!r}, which the keys file does not hold")
     nonce = blob[2 + klen : 14 + klen]
-    return AESGCM(keyring().data_keys[kid]).decrypt(nonce, blob[14 + klen :], context.encode()).decode()
+    return AESGCM(key).decrypt(nonce, blob[14 + klen :], context.encode()).decode()
 
 
 def key_id_of(blob: bytes) -> str:

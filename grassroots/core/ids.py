@@ -49,9 +49,13 @@ PROVINCE_CODES = frozenset(
         "82",
     ]
 )
-_ID18 = re.compile(r"^\d{17}[\dX]$")
-_ID15 = re.compile(r"^\d{15}$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+# ASCII digits only: a bare \d also matches Arabic-Indic and other Unicode digits. \Z, not $,
+# which would accept a trailing newline.
+_ID18 = re.compile(r"[0-9]{17}[0-9X]\Z")
+_ID15 = re.compile(r"[0-9]{15}\Z")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}\Z")
+# Full-width digits (as typed with a Chinese input method) to ASCII.
+_FULL_WIDTH_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
 
 
 class InvalidIdNumber(DomainError):
@@ -79,7 +83,7 @@ def check_digit(first17: str) -> str:
 def normalize_id_number(raw: str) -> str:
     """Strip spaces and full-width forms; upper-case the X."""
     text = raw.strip().replace(" ", "").replace("\u3000", "")
-    text = text.translate({0xFF10 + i: ord("0") + i for i in range(10)} | {0xFF38: ord("X"), 0xFF58: ord("X")})
+    text = text.translate(_FULL_WIDTH_DIGITS | {0xFF38: ord("X"), 0xFF58: ord("X")})
     return text.upper()
 
 
@@ -97,8 +101,8 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdInfo:
     Raises InvalidIdNumber with a Chinese message naming the problem.
     """
     number = normalize_id_number(raw)
-    if _ID15.match(number):
-        number = id15_to_18(number)
+    if len(number) == 15:
+        number = id15_to_18(number)  # a 15-character value that is not all digits gets the 15-digit message
     if len(number) != 18:
         raise InvalidIdNumber(f"身份证号应为18位（或15位），实际为{len(number)}位。")
     if not _ID18.match(number):
@@ -131,7 +135,8 @@ def make_id_number(region: str, birth: date, sequence: int, sex: str) -> str:
 
 
 def normalize_phone(raw: str) -> str:
-    text = re.sub(r"[\s\-()（）]", "", raw.strip())
+    text = raw.translate(_FULL_WIDTH_DIGITS | {0xFF0B: ord("+")})
+    text = re.sub(r"[\s\-()（）－]", "", text)
     if text.startswith("+86"):
         text = text[3:]
     elif text.startswith("0086"):

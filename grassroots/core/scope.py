@@ -9,7 +9,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import CharField, Lookup, Q
+
+
+@CharField.register_lookup
+class PathStartsWith(Lookup):
+    """Case-sensitive "starts with" for a plain string prefix.
+
+    Django's ``startswith`` is ``LIKE``, which SQLite compares without regard to ASCII
+    case, so a scope "3205.ab" would also cover "3205.AB". PostgreSQL keeps ``LIKE``
+    (case-sensitive, and served by the ``varchar_pattern_ops`` index); SQLite compares
+    the leading characters exactly.
+    """
+
+    lookup_name = "path_startswith"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        pattern = connection.ops.prep_for_like_query(str(self.rhs)) + "%"
+        return f"{lhs} LIKE %s", [*lhs_params, pattern]
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        prefix = str(self.rhs)
+        return f"substr({lhs}, 1, %s) = %s", [*lhs_params, len(prefix), prefix]
 
 
 @dataclass(frozen=True)
@@ -44,7 +68,7 @@ class Scope:
             return Q(pk__in=[])
         if self.area_path == "":
             return Q()
-        return Q(**{field: self.area_path}) | Q(**{f"{field}__startswith": self.area_path + "."})
+        return Q(**{field: self.area_path}) | Q(**{f"{field}__path_startswith": self.area_path + "."})
 
 
 def request_scope(request: Any, capability: str) -> Scope:

@@ -18,14 +18,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         status["database"] = "error"
         detail["database_error"] = type(exc).__name__
     try:
-        from django_tasks import default_task_backend
+        from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus, task_backends
 
-        backend = default_task_backend
+        # The backend itself: ``default_task_backend`` is a proxy whose type name is
+        # "ConnectionProxy", so checking it never reached the database queue.
+        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
         detail["task_backend"] = type(backend).__name__
-        if type(backend).__name__ == "DatabaseBackend":
+        from django_tasks_db import DatabaseBackend
+
+        if isinstance(backend, DatabaseBackend):
             from django_tasks_db.models import DBTaskResult
 
-            detail["tasks_ready"] = DBTaskResult.objects.filter(status="READY").count()
+            detail["tasks_ready"] = DBTaskResult.objects.filter(status=TaskResultStatus.READY).count()
     except Exception as exc:  # noqa: BLE001
         status["tasks"] = "error"
         detail["tasks_error"] = type(exc).__name__

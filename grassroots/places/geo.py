@@ -37,8 +37,11 @@ def parse_polygon(geojson: dict[str, Any]) -> shapely.Geometry:
     if geom.is_empty or not geom.is_valid:
         raise InvalidGeometry("边界不是有效的多边形（可能自相交或为空）。", field="geometry")
     minx, miny, maxx, maxy = geom.bounds
-    check_point(minx, miny)
-    check_point(maxx, maxy)
+    try:
+        check_point(minx, miny)
+        check_point(maxx, maxy)
+    except InvalidGeometry as exc:
+        raise InvalidGeometry(f"边界{exc.message}", field="geometry") from None
     return geom
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from grassroots.audit.services import Actor, audit_record
 from grassroots.core.errors import DomainError
+from grassroots.core.scope import Scope
 from grassroots.places.geo import check_point, parse_polygon
 from grassroots.places.models import (
     CHILD_LEVEL,
@@ -24,12 +25,12 @@ from grassroots.places.models import (
     Typology,
 )
 
-_CODE = re.compile(r"^[0-9A-Za-z]{1,32}$")
+_CODE = re.compile(r"[0-9A-Za-z]{1,32}\Z")  # \Z: "$" would let a trailing newline into the path
 
 
 def _geometry_fields(geometry: dict[str, Any] | None) -> dict[str, Any]:
     if geometry is None:
-        return {"geometry": None}
+        return {"geometry": None, "lon": None, "lat": None}
     geom = parse_polygon(geometry)
     centre = geom.representative_point()
     return {"geometry": geometry, "lon": round(centre.x, 7), "lat": round(centre.y, 7)}
@@ -115,8 +116,7 @@ def area_set_mode(*, actor: Actor, area: Area, mode: str, reason: str) -> Area:
     if not reason.strip():
         raise DomainError("切换运行模式必须说明原因。", field="reason")
     previous = area.mode
-    Area.objects.filter(path=area.path).update(mode=mode)
-    Area.objects.filter(path__startswith=area.path + ".").update(mode=mode)
+    Area.objects.in_scope(Scope(area_path=area.path)).update(mode=mode)
     area.refresh_from_db()
     audit_record(
         actor=actor,
@@ -193,6 +193,8 @@ def building_create(
         raise DomainError("单元数应在1到50之间。", field="entrances")
     if not 1 <= dwellings_per_floor <= 50:
         raise DomainError("每层户数应在1到50之间。", field="dwellings_per_floor")
+    if not name.strip():
+        raise DomainError("楼栋名称不能为空。", field="name")
     check_point(lon, lat)
     if geometry is not None:
         parse_polygon(geometry)

@@ -54,7 +54,7 @@ class Person(models.Model):
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     id_number_cipher = models.BinaryField()
-    id_number_hash = models.CharField(max_length=64, db_index=True)
+    id_number_hash = models.CharField(max_length=64)
     id_number_masked = models.CharField("身份证号", max_length=18)
     phone_cipher = models.BinaryField(null=True, blank=True)
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
@@ -69,6 +69,7 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["path", "id"]
+        constraints = [models.UniqueConstraint(fields=["id_number_hash"], name="person_id_number_unique")]
         verbose_name = "人员"
         verbose_name_plural = "人员"
 

@@ -72,7 +72,10 @@ def person_create(
     if Person.objects.filter(id_number_hash=sealed_id.hash).exists():
         raise DomainError("该身份证号已登记。", field="id_number")
     sealed_phone = seal_phone(parse_mobile(phone)) if phone.strip() else None
-    path = dwelling.path if dwelling else (household.path if household else "")
+    if dwelling is None and household is None:
+        # A person with no place has no path, so no one but an administrator could find them.
+        raise DomainError("请指定住址（房屋）或所属户。", field="dwelling")
+    path = dwelling.path if dwelling else household.path  # type: ignore[union-attr]
     person = Person.objects.create(
         name=name.strip(),
         sex=info.sex,
