@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from grassroots.core.crypto import new_keyring, write_keyring
 
@@ -7,7 +7,7 @@ from grassroots.core.crypto import new_keyring, write_keyring
 class Command(BaseCommand):
     help = "Create the personal-data keys file (settings.KEYS_FILE) if it does not exist."
 
-    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="refuse; kept to explain why")
 
     def handle(self, *args: object, **options: object) -> None:
