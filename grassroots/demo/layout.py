@@ -64,10 +64,16 @@ def community_sizes(rng: random.Random, households: int) -> list[int]:
 
 
 def subdistrict_groups(rng: random.Random, communities: int) -> list[int]:
-    """Communities per subdistrict: 8–15 each, or one subdistrict when there are fewer than 8."""
+    """Communities per subdistrict: 8–15 each once there are enough of them.
+
+    A small city still gets two subdistricts (when it has two communities), so the
+    demo shows a scope boundary between subdistricts.
+    """
     low, high = COMMUNITIES_PER_SUBDISTRICT
-    if communities < low:
+    if communities < 2:
         return [communities]
+    if communities < 2 * low:
+        return split_total(rng, communities, 2, 1, communities - 1)
     count = min(max(round(communities / 11), math.ceil(communities / high)), communities // low)
     return split_total(rng, communities, count, low, high)
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Sum
 from grassroots.core.errors import NotFound
 from grassroots.core.scope import Scope
 from grassroots.places.geo import check_point, locator
-from grassroots.places.models import Area, AreaLevel, Building, Compound, Dwelling, GridKind
+from grassroots.places.models import Area, AreaLevel, Building, Dwelling, GridKind
 
 # Finest first: a point in a micro-grid is reported there before its parent grid.
 _KIND_ORDER = {GridKind.MICRO: 0, GridKind.DEDICATED: 1, GridKind.COMPREHENSIVE: 2}
@@ -60,7 +60,8 @@ def area_stats(*, scope: Scope, area: Area) -> dict[str, int]:
         "buildings": buildings["n"] or 0,
         "households": buildings["households"] or 0,
         "grids": Area.objects.in_scope(inside).filter(level=AreaLevel.GRID).exclude(pk=area.pk).count(),
-        "compounds": Compound.objects.in_scope(inside).count(),
+        # Through buildings: a compound belongs to a community but may span several grids.
+        "compounds": Building.objects.in_scope(inside).exclude(compound=None).values("compound").distinct().count(),
     }
 
 

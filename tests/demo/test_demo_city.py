@@ -181,18 +181,22 @@ def test_demo_accounts_one_per_role_idempotent(db: None) -> None:
     demo_city(2000)
     out = io.StringIO()
     call_command("demo_accounts", stdout=out)
-    users = User.objects.filter(username__startswith="demo_", worker_profile__isnull=True)
+    users = User.objects.filter(username__in=[f"demo_{role}" for role in Role.values])
     assert sorted(users.values_list("role", flat=True)) == sorted(Role.values)
+    # The demo grid worker holds its grid's 网格员 post; the community worker is on the ladder.
+    grid_worker = users.get(role=Role.GRID_WORKER)
+    holders = GridRoleAssignment.objects.filter(grid=grid_worker.area, kind="grid_worker", until__isnull=True)
+    assert [h.user_id for h in holders] == [grid_worker.pk]
+    assert users.get(role=Role.COMMUNITY_WORKER).worker_profile.area == users.get(role=Role.COMMUNITY_WORKER).area
     assert all(u.check_password(DEMO_PASSWORD) for u in users)
     assert users.get(role=Role.GRID_WORKER).area.grid_kind == GridKind.COMPREHENSIVE
     again = io.StringIO()
     call_command("demo_accounts", stdout=again)
     assert users.count() == len(Role.values)
+    assert GridRoleAssignment.objects.filter(user=grid_worker).count() == 1
     assert "demo_admin" in again.getvalue() and "系统管理员" in again.getvalue()
     # --replace removes the scoped demo accounts with their areas; the admin account stays.
     demo_city(2000, 2, replace=True)
-    assert list(User.objects.filter(username__startswith="demo_", worker_profile__isnull=True)) == [
-        User.objects.get(username="demo_admin")
-    ]
+    assert list(users.all()) == [User.objects.get(username="demo_admin")]
     call_command("demo_accounts", stdout=io.StringIO())
     assert users.count() == len(Role.values)

@@ -142,6 +142,9 @@ def test_area_stats_numbers(tree):
         "compounds": 1,
     }
     assert selectors.area_stats(scope=scope, area=tree.grid1)["grids"] == 1  # its micro-grid, not itself
+    # A grid counts the compounds its buildings stand in (compounds belong to the community).
+    assert selectors.area_stats(scope=scope, area=tree.grid1)["compounds"] == 1
+    assert selectors.area_stats(scope=scope, area=tree.grid2)["compounds"] == 0
     assert selectors.area_stats(scope=scope, area=micro) == {
         "buildings": 0,
         "households": 0,

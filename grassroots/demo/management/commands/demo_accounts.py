@@ -7,8 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from grassroots.accounts import services as accounts
-from grassroots.accounts.models import Department, Role, User
+from grassroots.accounts.models import Department, GridRoleAssignment, GridRoleKind, Post, Role, User
 from grassroots.audit.services import SYSTEM
+from grassroots.core import clock
 from grassroots.demo.cleanup import DEMO_USER_PREFIX
 from grassroots.demo.generator import CITY_CODE, DISTRICT_CODE
 from grassroots.places.models import Area, AreaLevel, GridKind
@@ -58,12 +59,32 @@ class Command(BaseCommand):
                 state = "created"
             else:
                 state = "exists"
+            _give_post(user)
             where = user.department.name if user.department else (user.area.name if user.area else "全部区域")
             rows.append((username, DEMO_PASSWORD, Role(role).label, where, state))
         headers = ("username", "password", "role", "scope", "")
         widths = [max(_width(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
         for row in [headers, *rows]:
             self.stdout.write("  ".join(_pad(str(cell), w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _give_post(user: User) -> None:
+    """The demo grid worker holds its grid's 网格员 post; the community worker has a ladder profile."""
+    if user.role == Role.GRID_WORKER and user.area is not None:
+        current = GridRoleAssignment.objects.filter(grid=user.area, kind=GridRoleKind.GRID_WORKER, until__isnull=True)
+        holder = current.first()
+        if holder is None or holder.user_id != user.pk:
+            accounts.grid_role_assign(
+                actor=SYSTEM,
+                grid=user.area,
+                kind=GridRoleKind.GRID_WORKER,
+                name=str(user),
+                phone=holder.phone if holder else "",
+                since=clock.now().date(),
+                user=user,
+            )
+    if user.role == Role.COMMUNITY_WORKER and user.area is not None and not hasattr(user, "worker_profile"):
+        accounts.worker_profile_set(actor=SYSTEM, user=user, area=user.area, post=Post.HEAD, grade=12)
 
 
 def _width(text: str) -> int:
