@@ -9,14 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 
 from grassroots.accounts.models import GridRoleAssignment, GridRoleKind, Post, Role, User, WorkerProfile
+from grassroots.core import clock
 from grassroots.demo import fastinsert, layout, names
 from grassroots.demo.buildings import CommunityPlan, plan_community
 from grassroots.demo.people import assign_identity, make_household
 from grassroots.places.models import Area, AreaLevel, Building, Compound, Dwelling, Entrance, GridKind
 from grassroots.registry.models import Household, Person
+from grassroots.registry.search_keys import name_keys
 from grassroots.registry.services import seal_id_number, seal_phone
 
 if TYPE_CHECKING:
@@ -41,6 +43,12 @@ _PERSON_FIELDS = [
     "relation",
     "dwelling",
     "path",
+    "name_pinyin",
+    "name_initials",
+    "ethnicity",
+    "separation",
+    "provenance",
+    "updated_at",
 ]
 _UNUSABLE_PASSWORD = make_password(None)  # demo workers have accounts but cannot log in
 
@@ -265,6 +273,7 @@ class CommunityWriter:
             zip(household_ids, dwelling_ids, paths, (m[0].name for m in families), strict=True),
         )
         person_ids = fastinsert.reserve_ids(Person, sum(len(m) for m in families))
+        now = connection.ops.adapt_datetimefield_value(clock.now())
         rows, links = [], []
         next_id = iter(person_ids)
         for household_id, dwelling_id, path, members in zip(household_ids, dwelling_ids, paths, families, strict=True):
@@ -288,6 +297,11 @@ class CommunityWriter:
                         m.relation,
                         dwelling_id,
                         path,
+                        *name_keys(m.name),
+                        "",
+                        "",
+                        "{}",
+                        now,
                     )
                 )
                 links += [(pk, self.tag_ids[code]) for code in m.tags]

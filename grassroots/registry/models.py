@@ -34,6 +34,14 @@ class Tag(models.Model):
         return self.name
 
 
+class Separation(models.TextChoices):
+    """人户分离: the registered and the actual residence differ."""
+
+    NONE = "", "人户一致"
+    LIVES_HERE_REGISTERED_ELSEWHERE = "lives_here", "人在户不在(户籍在外)"
+    REGISTERED_HERE_LIVES_ELSEWHERE = "registered_here", "户在人不在(外出居住)"
+
+
 class Household(models.Model):
     dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.PROTECT, related_name="households")
     path = models.CharField(max_length=255, db_index=True)
@@ -64,6 +72,14 @@ class Person(models.Model):
     dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.PROTECT, related_name="residents")
     path = models.CharField(max_length=255, db_index=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="persons")
+    # Search keys for names typed in pinyin: 张三 → "zhangsan" and "zs".
+    name_pinyin = models.CharField(max_length=200, blank=True, db_index=True)
+    name_initials = models.CharField(max_length=50, blank=True, db_index=True)
+    ethnicity = models.CharField("民族", max_length=20, blank=True)
+    separation = models.CharField("人户分离", max_length=24, choices=Separation.choices, blank=True, db_index=True)
+    # Where each surviving value came from: {"phone": <SourceRecord id>, ...}.
+    provenance = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -72,6 +88,240 @@ class Person(models.Model):
         constraints = [models.UniqueConstraint(fields=["id_number_hash"], name="person_id_number_unique")]
         verbose_name = "人员"
         verbose_name_plural = "人员"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResidenceKind(models.TextChoices):
+    REGISTERED = "registered", "户籍"
+    RESIDENT = "resident", "常住(实际居住)"
+    FLOATING = "floating", "流动人口"
+
+
+class Residence(models.Model):
+    """Where a person is registered or actually lives, over time.
+
+    ``dwelling`` is set when the address lies in our place tree; otherwise ``address``
+    keeps the text (e.g. a registered household in another province) and ``path`` is "".
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="residences")
+    kind = models.CharField("类型", max_length=16, choices=ResidenceKind.choices)
+    dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.PROTECT, related_name="residences")
+    address = models.CharField("地址", max_length=255, blank=True)
+    path = models.CharField(max_length=255, blank=True, db_index=True)
+    since = models.DateField("起始", null=True, blank=True)
+    until = models.DateField("截止", null=True, blank=True)
+    source_record = models.ForeignKey(
+        "SourceRecord", null=True, blank=True, on_delete=models.SET_NULL, related_name="residences"
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["person_id", "kind", "-since"]
+        verbose_name = "居住登记"
+        verbose_name_plural = "居住登记"
+        indexes = [models.Index(fields=["person", "kind", "until"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.address}"
+
+
+class Source(models.Model):
+    """A department or channel that sends people data (公安, 民政, 卫健, 网格走访…)."""
+
+    code = models.SlugField("编码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=100)
+    department = models.ForeignKey(
+        "accounts.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="sources"
+    )
+    # Higher wins when sources disagree (used by linkage and survivorship).
+    trust = models.PositiveSmallIntegerField("可信度", default=50)
+    # The saved column mapping: {"身份证号码": "id_number", "姓名": "name", ...}.
+    column_mapping = models.JSONField("列映射", default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "数据来源"
+        verbose_name_plural = "数据来源"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    UPLOADED = "uploaded", "已上传"
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "导入中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class ImportJob(models.Model):
+    """One uploaded file and its import; the same file (by SHA-256) for a source is imported once."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="jobs")
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="import_jobs"
+    )
+    path = models.CharField(max_length=255, db_index=True)  # the importer's scope: rows match inside it
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    file_name = models.CharField("文件名", max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    file_size = models.PositiveBigIntegerField()
+    sheet_name = models.CharField(max_length=100, blank=True)
+    mapping = models.JSONField(default=dict, blank=True)  # header text → field, fixed when the job starts
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.UPLOADED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)  # committed rows: where a restarted job resumes
+    accepted_rows = models.PositiveIntegerField(default=0)
+    rejected_rows = models.PositiveIntegerField(default=0)
+    new_persons = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)  # Chinese, for the page
+    task_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "导入任务"
+        verbose_name_plural = "导入任务"
+        constraints = [models.UniqueConstraint(fields=["source", "file_sha256"], name="import_file_once_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class RecordStatus(models.TextChoices):
+    ACCEPTED = "accepted", "已接收"
+    REJECTED = "rejected", "已拒收"
+
+
+class SourceRecord(models.Model):
+    """One imported row, kept as it came (encrypted: it holds ID numbers and phones)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="records")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="records")
+    sheet = models.CharField(max_length=100, blank=True)
+    row_number = models.PositiveIntegerField("行号")  # as the spreadsheet shows it (header = 1)
+    raw_cipher = models.BinaryField()  # JSON {header: cell text}, AES-GCM
+    name = models.CharField("姓名", max_length=50, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=16, choices=RecordStatus.choices)
+    problems = models.JSONField(default=list, blank=True)  # [{"field": ..., "message": ...}], no personal data
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_records")
+    dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    match_confidence = models.FloatField(null=True, blank=True)
+    path = models.CharField(max_length=255, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["job_id", "sheet", "row_number"]
+        verbose_name = "来源记录"
+        verbose_name_plural = "来源记录"
+        constraints = [
+            models.UniqueConstraint(fields=["job", "sheet", "row_number"], name="source_record_row_once_per_job")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.sheet}:{self.row_number}"
+
+
+class Visit(models.Model):
+    """A grid worker's household visit (四进四排查)."""
+
+    dwelling = models.ForeignKey(Dwelling, on_delete=models.PROTECT, related_name="visits")
+    household = models.ForeignKey(Household, null=True, blank=True, on_delete=models.SET_NULL, related_name="visits")
+    path = models.CharField(max_length=255, db_index=True)
+    visited_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="visits")
+    visited_at = models.DateTimeField("走访时间")
+    nobody_home = models.BooleanField("无人在家", default=False)
+    notes = models.TextField("走访记录", blank=True)
+    findings = models.JSONField("排查发现", default=list, blank=True)  # e.g. ["safety_hazard", "dispute"]
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-visited_at"]
+        verbose_name = "入户走访"
+        verbose_name_plural = "入户走访"
+
+    def __str__(self) -> str:
+        return f"走访 {self.dwelling_id} {self.visited_at:%Y-%m-%d}"
+
+
+class ChangeOrigin(models.TextChoices):
+    IMPORT = "import", "导入"
+    VISIT = "visit", "走访"
+    EDIT = "edit", "编辑"
+
+
+class PersonChange(models.Model):
+    """History of a person's facts: one row per changed field. Sensitive values are kept masked."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    path = models.CharField(max_length=255, db_index=True)
+    at = models.DateTimeField()
+    actor = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    origin = models.CharField(max_length=16, choices=ChangeOrigin.choices)
+    field = models.CharField(max_length=32)
+    before = models.CharField(max_length=255, blank=True)
+    after = models.CharField(max_length=255, blank=True)
+    source_record = models.ForeignKey(SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "人员信息变更"
+        verbose_name_plural = "人员信息变更"
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.field}"
+
+
+class UnitKind(models.TextChoices):
+    ENTERPRISE = "enterprise", "企业"
+    AGENCY = "agency", "机关事业单位"
+    SHOP = "shop", "商铺/个体户"
+    SOCIAL_ORG = "social_org", "社会组织"
+
+
+class Unit(models.Model):
+    """实有单位: an organisation located here. The contact phone is a person's, so it is sealed too."""
+
+    name = models.CharField("名称", max_length=200)
+    kind = models.CharField("类型", max_length=16, choices=UnitKind.choices)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, blank=True, db_index=True)
+    address = models.CharField("地址", max_length=255, blank=True)
+    building = models.ForeignKey(
+        "places.Building", null=True, blank=True, on_delete=models.SET_NULL, related_name="units"
+    )
+    path = models.CharField(max_length=255, db_index=True)
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone_cipher = models.BinaryField(null=True, blank=True)
+    contact_phone_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    contact_phone_masked = models.CharField("联系电话", max_length=11, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path", "name"]
+        verbose_name = "实有单位"
+        verbose_name_plural = "实有单位"
 
     def __str__(self) -> str:
         return self.name

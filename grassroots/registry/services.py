@@ -15,6 +15,7 @@ from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope
 from grassroots.places.models import Dwelling
 from grassroots.registry.models import Household, Person
+from grassroots.registry.search_keys import name_keys
 
 ID_CONTEXT = "person.id_number"
 PHONE_CONTEXT = "person.phone"
@@ -76,6 +77,7 @@ def person_create(
         # A person with no place has no path, so no one but an administrator could find them.
         raise DomainError("请指定住址（房屋）或所属户。", field="dwelling")
     path = dwelling.path if dwelling else household.path  # type: ignore[union-attr]
+    pinyin, initials = name_keys(name.strip())
     person = Person.objects.create(
         name=name.strip(),
         sex=info.sex,
@@ -90,6 +92,8 @@ def person_create(
         household=household,
         relation=relation,
         path=path,
+        name_pinyin=pinyin,
+        name_initials=initials,
     )
     audit_record(
         actor=actor, action="registry.person.create", object_type="person", object_id=person.pk, area_path=path
