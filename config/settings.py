@@ -179,6 +179,15 @@ STORAGES = {
 }
 MEDIA_ROOT = VAR_DIR / "media"
 
+# --- Imports --------------------------------------------------------------------
+IMPORT_MAX_BYTES = int(os.environ.get("GRASSROOTS_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+IMPORT_MAX_ROWS = int(os.environ.get("GRASSROOTS_IMPORT_MAX_ROWS", 50_000))
+# xlsx files are zip archives: refuse any that would inflate past this or by more than this ratio.
+IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("GRASSROOTS_IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024))
+IMPORT_MAX_ZIP_RATIO = int(os.environ.get("GRASSROOTS_IMPORT_MAX_ZIP_RATIO", 100))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # --- Personal-data encryption ----------------------------------------------
 # A JSON file with the AES-GCM data keys and the HMAC key for exact search.
 # `manage.py init_keys` writes one; production mounts it from a secret store.

@@ -9,5 +9,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("accounts/", include("grassroots.accounts.urls")),
     path("places/", include("grassroots.places.urls")),
+    path("registry/imports/", include("grassroots.registry.imports.urls")),
+    path("registry/", include("grassroots.registry.urls")),
     path("api/v1/", api.urls),
 ]

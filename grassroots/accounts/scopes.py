@@ -8,15 +8,40 @@ from grassroots.accounts.models import Role
 from grassroots.core.scope import Scope
 
 # Capabilities by role; pages and services check these, selectors check the scope.
+# registry.view: see people (masked); registry.unmask: see a full ID/phone with a reason;
+# registry.import: upload departments' files; registry.export: masked xlsx;
+# registry.export_plain: plaintext xlsx with a reason; registry.visit: record household visits.
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.RESIDENT: frozenset(),
-    Role.GRID_WORKER: frozenset({"places.browse", "registry.view"}),
-    Role.COMMUNITY_WORKER: frozenset({"places.browse", "registry.view", "places.edit"}),
-    Role.SUBDISTRICT_DISPATCHER: frozenset({"places.browse", "registry.view"}),
+    Role.GRID_WORKER: frozenset({"places.browse", "registry.view", "registry.visit"}),
+    Role.COMMUNITY_WORKER: frozenset(
+        {
+            "places.browse",
+            "places.edit",
+            "registry.view",
+            "registry.unmask",
+            "registry.import",
+            "registry.export",
+            "registry.visit",
+        }
+    ),
+    Role.SUBDISTRICT_DISPATCHER: frozenset({"places.browse", "registry.view", "registry.import", "registry.export"}),
     Role.DEPARTMENT_OFFICER: frozenset({"places.browse"}),
     Role.PARTY_SECRETARY: frozenset({"places.browse"}),
     Role.DISTRICT_LEADER: frozenset({"places.browse"}),
-    Role.ADMIN: frozenset({"places.browse", "registry.view", "places.edit", "accounts.manage"}),
+    Role.ADMIN: frozenset(
+        {
+            "places.browse",
+            "places.edit",
+            "accounts.manage",
+            "registry.view",
+            "registry.unmask",
+            "registry.import",
+            "registry.export",
+            "registry.export_plain",
+            "registry.visit",
+        }
+    ),
 }
 
 

@@ -58,7 +58,7 @@ class Household(models.Model):
 
 
 class Person(models.Model):
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField("姓名", max_length=50, db_index=True)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices)
     birth_date = models.DateField("出生日期")
     id_number_cipher = models.BinaryField()
@@ -86,6 +86,12 @@ class Person(models.Model):
     class Meta:
         ordering = ["path", "id"]
         constraints = [models.UniqueConstraint(fields=["id_number_hash"], name="person_id_number_unique")]
+        indexes = [
+            # Prefix search on PostgreSQL whatever the collation (LIKE 'zhang%').
+            models.Index(fields=["name_pinyin"], name="person_pinyin_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["name_initials"], name="person_initials_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["path"], name="person_path_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
         verbose_name = "人员"
         verbose_name_plural = "人员"
 
@@ -182,6 +188,8 @@ class ImportJob(models.Model):
     new_persons = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)  # Chinese, for the page
     task_id = models.CharField(max_length=64, blank=True)
+    # Touched by the running import after each batch; a stale one means its worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

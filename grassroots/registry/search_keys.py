@@ -45,7 +45,7 @@ def name_keys(name: str) -> tuple[str, str]:
     The first character reads as a surname; others take pypinyin's most common reading.
     """
     name = name.strip()
-    syllables = lazy_pinyin(name, errors=lambda text: [text.lower()])
+    syllables = lazy_pinyin(name, errors=lambda text: text.lower())
     if name and name[0] in _SURNAME_READINGS and syllables:
         syllables[0] = _SURNAME_READINGS[name[0]]
     full = _NON_LETTERS.sub("", "".join(syllables).lower())

@@ -14,7 +14,7 @@ from grassroots.core.ids import parse_id_number, parse_mobile
 from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope
 from grassroots.places.models import Dwelling
-from grassroots.registry.models import Household, Person
+from grassroots.registry.models import Household, Person, Residence, ResidenceKind, Separation
 from grassroots.registry.search_keys import name_keys
 
 ID_CONTEXT = "person.id_number"
@@ -126,4 +126,35 @@ def person_reveal(*, actor: Actor, scope: Scope, may_unmask: bool, person: Perso
         area_path=person.path,
         detail={"field": field, "reason": reason.strip()},
     )
+    return value
+
+
+def separation_between(registered: Residence | None, actual: Residence | None) -> str:
+    """人户分离 category from the current registered and actual residences.
+
+    Different places (another dwelling, or an address outside our tree) mean separation;
+    the category is named from where the person actually lives.
+    """
+    if registered is None or actual is None:
+        return Separation.NONE
+    same = (
+        registered.dwelling_id == actual.dwelling_id
+        if registered.dwelling_id or actual.dwelling_id
+        else registered.address.strip() == actual.address.strip()
+    )
+    if same:
+        return Separation.NONE
+    if actual.dwelling_id is not None:
+        return Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+    return Separation.REGISTERED_HERE_LIVES_ELSEWHERE
+
+
+def person_refresh_separation(*, person: Person) -> str:
+    """Recompute and store ``person.separation`` from the current residences; returns it."""
+    current = {r.kind: r for r in person.residences.filter(until__isnull=True).order_by("since", "id")}
+    actual = current.get(ResidenceKind.RESIDENT) or current.get(ResidenceKind.FLOATING)
+    value = separation_between(current.get(ResidenceKind.REGISTERED), actual)
+    if person.separation != value:
+        person.separation = value
+        Person.objects.filter(pk=person.pk).update(separation=value)
     return value

@@ -229,3 +229,28 @@ def test_the_database_refuses_a_second_person_with_the_same_id(dwelling):
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
+
+
+def test_separation_is_named_from_where_the_person_lives(tree):
+    from grassroots.registry.models import Residence, ResidenceKind, Separation
+
+    person = add_resident(tree)
+    here, other = list(tree.building1.dwellings.order_by("id")[:2])
+    assert services.person_refresh_separation(person=person) == Separation.NONE  # no residences yet
+    registered = Residence.objects.create(person=person, kind=ResidenceKind.REGISTERED, dwelling=here, path=here.path)
+    actual = Residence.objects.create(person=person, kind=ResidenceKind.RESIDENT, dwelling=here, path=here.path)
+    assert services.person_refresh_separation(person=person) == Separation.NONE
+    registered.dwelling, registered.address, registered.path = None, "河南省郑州市金水区文化路1号", ""
+    registered.save()
+    assert services.person_refresh_separation(person=person) == Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+    person.refresh_from_db()
+    assert person.separation == Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+    registered.dwelling, registered.path = other, other.path
+    registered.save()
+    assert services.person_refresh_separation(person=person) == Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+    actual.dwelling, actual.address, actual.path = None, "上海市浦东新区世纪大道100号", ""
+    actual.save()
+    assert services.person_refresh_separation(person=person) == Separation.REGISTERED_HERE_LIVES_ELSEWHERE
+    actual.until = date(2026, 1, 1)  # moved back: no current actual residence, nothing to compare
+    actual.save()
+    assert services.person_refresh_separation(person=person) == Separation.NONE

@@ -1,0 +1,1 @@
+"""Spreadsheet/CSV import pipeline: departments' files → source records → persons."""
