@@ -19,6 +19,11 @@ NAV: list[tuple[str, str, str | None, str]] = [
     ("首页", "home", None, ""),
     ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
     ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
+    # Registry pages, named by URL only: accounts sits below registry and may not import it.
+    ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
+    ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),
+    ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
+    ("标签管理", "registry:tags", "accounts.manage", "配置重点人群标签"),
 ]
 
 

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from grassroots.accounts.models import Department, GridRoleAssignment, Role, User, WorkerProfile
 from grassroots.places.models import Area, Building, Compound, Dwelling, Entrance
-from grassroots.registry.models import Household, Person
+from grassroots.registry.models import Household, Person, Residence
 
 DEMO_USER_PREFIX = "demo_"
 
@@ -30,6 +30,7 @@ def delete_demo_city(root_path: str) -> dict[str, int]:
     deleted: dict[str, int] = {}
     persons = Person.objects.filter(inside)
     deleted["person_tags"] = Person.tags.through.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
+    deleted["residences"] = Residence.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
     for label, model in [
         ("persons", Person),
         ("households", Household),

@@ -15,9 +15,9 @@ from grassroots.accounts.models import GridRoleAssignment, GridRoleKind, Post, R
 from grassroots.core import clock
 from grassroots.demo import fastinsert, layout, names
 from grassroots.demo.buildings import CommunityPlan, plan_community
-from grassroots.demo.people import assign_identity, make_household
+from grassroots.demo.people import assign_identity, make_household, plan_residences
 from grassroots.places.models import Area, AreaLevel, Building, Compound, Dwelling, Entrance, GridKind
-from grassroots.registry.models import Household, Person
+from grassroots.registry.models import Household, Person, Residence
 from grassroots.registry.search_keys import name_keys
 from grassroots.registry.services import seal_id_number, seal_phone
 
@@ -275,10 +275,22 @@ class CommunityWriter:
         person_ids = fastinsert.reserve_ids(Person, sum(len(m) for m in families))
         now = connection.ops.adapt_datetimefield_value(clock.now())
         rows, links = [], []
+        residences: list[tuple[int, str, int | None, str, str, date]] = []
         next_id = iter(person_ids)
-        for household_id, dwelling_id, path, members in zip(household_ids, dwelling_ids, paths, families, strict=True):
-            for m in members:
+        # Its own stream, so adding residences left every other draw of the city unchanged.
+        res_rng = random.Random(f"demo:{self.city.seed}:res:{paths[0] if paths else ''}")
+        for home, (household_id, dwelling_id, path, members) in enumerate(
+            zip(household_ids, dwelling_ids, paths, families, strict=True)
+        ):
+            plans = plan_residences(res_rng, members, home, len(dwelling_ids))
+            for m, rp in zip(members, plans, strict=True):
                 pk = next(next_id)
+                if rp.registered_dwelling is None:
+                    residences.append((pk, "registered", None, rp.registered_text, "", rp.registered_since))
+                else:
+                    k = rp.registered_dwelling
+                    residences.append((pk, "registered", dwelling_ids[k], "", paths[k], rp.registered_since))
+                residences.append((pk, rp.actual_kind, dwelling_id, "", path, rp.actual_since))
                 sealed_id = seal_id_number(m.id_number)
                 sealed_phone = seal_phone(m.phone) if m.phone else None
                 rows.append(
@@ -299,7 +311,7 @@ class CommunityWriter:
                         path,
                         *name_keys(m.name),
                         "",
-                        "",
+                        rp.separation,
                         "{}",
                         now,
                     )
@@ -308,6 +320,11 @@ class CommunityWriter:
         self.counts.persons += fastinsert.insert_rows(Person, _PERSON_FIELDS, rows)
         through = Person.tags.through
         self.counts.person_tags += fastinsert.insert_rows(through, ["person", "tag"], links)
+        fastinsert.insert_rows(
+            Residence,
+            ["person", "kind", "dwelling", "address", "path", "since"],
+            ((p, k, d, a, pa, s.isoformat()) for p, k, d, a, pa, s in residences),
+        )
         return len(rows)
 
     def _workers(self, rng: random.Random, community: Area, residents: int) -> None:

@@ -163,3 +163,54 @@ def assign_identity(
             tags.append("low_income")
         if person.sex == "M" and 25 <= age <= 85 and rng.random() < 0.025:
             tags.append("veteran")
+
+
+# --- Residences (户籍 / 常住 / 流动) and 人户分离 ------------------------------------------
+
+# Province-level names for the 户籍地 text of migrants (first two digits of the region code).
+PROVINCES = {
+    "13": "河北省", "14": "山西省", "32": "江苏省", "33": "浙江省", "34": "安徽省", "35": "福建省",
+    "36": "江西省", "37": "山东省", "41": "河南省", "42": "湖北省", "43": "湖南省", "45": "广西壮族自治区",
+    "50": "重庆市", "51": "四川省", "52": "贵州省", "53": "云南省", "62": "甘肃省",
+}  # fmt: skip
+SEPARATED_LOCAL_SHARE = 0.03  # local households registered in one dwelling, living in another
+FLOATING_DAYS = 365  # migrants here for less than a year count as floating, not resident
+
+
+def registered_address(region: str) -> str:
+    return f"{PROVINCES.get(region[:2], '外省')}（行政区划代码 {region}）"
+
+
+@dataclass(frozen=True)
+class ResidencePlan:
+    """One person's residences: registered (here or elsewhere) and actual, and the separation."""
+
+    registered_dwelling: int | None  # index into the community's dwellings; None: elsewhere
+    registered_text: str
+    registered_since: date
+    actual_kind: str  # "resident" or "floating"
+    actual_since: date
+    separation: str  # "" or "lives_here"
+
+
+def plan_residences(rng: random.Random, members: list[Resident], home: int, dwellings: int) -> list[ResidencePlan]:
+    """Residences of one household living in dwelling ``home`` (of ``dwellings`` in the community)."""
+    elsewhere = home
+    if dwellings > 1 and rng.random() < SEPARATED_LOCAL_SHARE:
+        elsewhere = rng.randrange(dwellings - 1)
+        elsewhere += elsewhere >= home  # any other dwelling of the community
+    moved_in = REFERENCE_DATE - timedelta(days=rng.randrange(30, 20 * 365))
+    stay = rng.randrange(20, 8 * 365)
+    plans = []
+    for m in members:
+        region = m.id_number[:6]
+        if region == names.LOCAL_REGION:
+            since = max(m.birth_date, moved_in)
+            plans.append(
+                ResidencePlan(elsewhere, "", m.birth_date, "resident", since, "lives_here" if elsewhere != home else "")
+            )
+        else:
+            arrived = max(m.birth_date, REFERENCE_DATE - timedelta(days=stay))
+            kind = "floating" if stay < FLOATING_DAYS else "resident"
+            plans.append(ResidencePlan(None, registered_address(region), m.birth_date, kind, arrived, "lives_here"))
+    return plans

@@ -200,3 +200,32 @@ def test_demo_accounts_one_per_role_idempotent(db: None) -> None:
     assert list(users.all()) == [User.objects.get(username="demo_admin")]
     call_command("demo_accounts", stdout=io.StringIO())
     assert users.count() == len(Role.values)
+
+
+def test_residences_and_separation(city: None) -> None:
+    """Locals registered and living in one dwelling; migrants registered elsewhere; a few locals split."""
+    from grassroots.registry.models import Residence, ResidenceKind, Separation
+
+    persons = {p.pk: p for p in Person.objects.all()}
+    current: dict[int, dict[str, Residence]] = defaultdict(dict)
+    for r in Residence.objects.filter(until__isnull=True):
+        current[r.person_id][r.kind] = r
+    assert set(current) == set(persons)
+    split_locals = 0
+    for pk, person in persons.items():
+        registered = current[pk][ResidenceKind.REGISTERED]
+        actual = current[pk].get(ResidenceKind.RESIDENT) or current[pk][ResidenceKind.FLOATING]
+        assert actual.dwelling_id == person.dwelling_id and actual.path == person.path
+        local = decrypt(person.id_number_cipher, context=ID_CONTEXT).startswith("320583")
+        assert local == (registered.dwelling_id is not None)
+        if not local:  # a migrant: 户籍 is text outside our tree
+            assert registered.address and registered.path == ""
+            assert person.separation == Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+        elif registered.dwelling_id == actual.dwelling_id:
+            assert person.separation == Separation.NONE
+        else:
+            assert local and person.separation == Separation.LIVES_HERE_REGISTERED_ELSEWHERE
+            split_locals += 1
+    locals_ = sum(1 for pk in persons if current[pk][ResidenceKind.REGISTERED].dwelling_id is not None)
+    assert 0.01 < split_locals / locals_ < 0.06
+    assert Residence.objects.filter(kind=ResidenceKind.FLOATING).exists()

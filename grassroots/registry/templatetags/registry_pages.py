@@ -60,4 +60,15 @@ def dwelling_residents_panel(context: template.Context, dwelling: Dwelling) -> d
         dwelling=dwelling,
     )
     today = timezone.localdate(clock.now())
-    return {"allowed": True, "residents": [(p, selectors.age_on(p.birth_date, today)) for p in people]}
+    return {
+        "allowed": True,
+        "dwelling": dwelling,
+        "residents": [(p, selectors.age_on(p.birth_date, today)) for p in people],
+        "can_visit": can(user, "registry.visit"),
+    }
+
+
+@register.filter
+def change_label(field: str) -> str:
+    """A PersonChange field as the history shows it (``tag:living_alone`` → 标签)."""
+    return selectors.field_label(field)
