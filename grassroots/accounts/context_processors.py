@@ -23,6 +23,7 @@ NAV: list[tuple[str, str, str | None, str]] = [
     ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
     ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),
     ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
+    ("数据导入", "imports:list", "registry.import", "上传各部门的人员名单并导入实有人口"),
     ("标签管理", "registry:tags", "accounts.manage", "配置重点人群标签"),
 ]
 

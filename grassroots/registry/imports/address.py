@@ -1,0 +1,197 @@
+"""Free-text addresses → a dwelling in the importer's scope, with a confidence.
+
+Departments write the same flat as 阳光花园1幢2单元301室, 阳光花园一号楼二单元301,
+阳光花园１栋２单元３０１户 or 阳光花园1-2-301. We normalise (full-width forms, Chinese
+numerals, 号楼/栋/幢/座 and 室/户 synonyms), parse compound + building + entrance + room,
+and look the parts up among the dwellings inside the scope only.
+
+Confidence: 1.0 when every part the dwelling has is given; 0.2 less for each part that is
+missing but not needed to make the match unique. Ambiguous and unknown addresses are
+unmatched with a reason (no address text in the reason: it is stored without personal data).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from grassroots.core.scope import Scope
+from grassroots.places.models import Dwelling
+
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_NUMBER = re.compile(r"([零〇一二两三四五六七八九十百千]+)(?=号楼|号|栋|幢|座|单元|室|户|层|楼)")
+_BUILDING_SYNONYMS = re.compile(r"(\d+)\s*(?:号楼|#楼|#|栋|幢|座|号院楼)")
+_ROOM_SYNONYMS = re.compile(r"(\d+)\s*(?:室|户|号房)")
+_BUILDING = re.compile(r"(\d+)栋")
+_ENTRANCE = re.compile(r"(\d+)单元")
+_ROOM = re.compile(r"(\d+)室")
+_DASHED = re.compile(r"(\d+)-(\d+)-(\d+)$")
+_TRAILING_ROOM = re.compile(r"(\d{3,4})$")
+# A place name ending like this before the building number names a compound.
+_COMPOUND_SUFFIX = re.compile(r"(小区|花园|苑|园|家园|公寓|新村|大厦|广场|名城|府|庭|湾|里|坊|城)$")
+_ADMIN_PREFIX = re.compile(r"^.*?(社区|村委会|居委会|街道|镇|路\d+号|街\d+号|巷\d+号|弄\d+号)")
+
+
+def chinese_number(text: str) -> int:
+    """十二 → 12, 二十 → 20, 一百零一 → 101, 三〇一 → 301 (digit by digit without units)."""
+    if not any(ch in _CN_UNITS for ch in text):
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        else:
+            total += (current or 1) * _CN_UNITS[ch]
+            current = 0
+    return total + current
+
+
+def normalise_address(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text or "")
+    text = re.sub(r"\s+", "", text).replace("—", "-").replace("－", "-")
+    text = _CN_NUMBER.sub(lambda m: str(chinese_number(m.group(1))), text)
+    text = _BUILDING_SYNONYMS.sub(r"\1栋", text)
+    return _ROOM_SYNONYMS.sub(r"\1室", text)
+
+
+@dataclass(frozen=True)
+class ParsedAddress:
+    text: str  # normalised
+    building: int | None = None
+    entrance: int | None = None
+    room: str = ""
+    prefix: str = ""  # what stands before the building number
+
+
+def parse_address(raw: str) -> ParsedAddress:
+    text = normalise_address(raw)
+    dashed = _DASHED.search(text)
+    if dashed and "栋" not in text:
+        b, e, r = dashed.groups()
+        return ParsedAddress(text, int(b), int(e), str(int(r)), text[: dashed.start()])
+    building = _BUILDING.search(text)
+    entrance = _ENTRANCE.search(text)
+    room = _ROOM.search(text)
+    room_text = room.group(1) if room else ""
+    if not room_text:
+        tail = _TRAILING_ROOM.search(text)
+        end_of_parts = max((m.end() for m in (building, entrance) if m), default=-1)
+        if tail and tail.start() >= end_of_parts >= 0:
+            room_text = tail.group(1)
+    return ParsedAddress(
+        text=text,
+        building=int(building.group(1)) if building else None,
+        entrance=int(entrance.group(1)) if entrance else None,
+        room=str(int(room_text)) if room_text else "",
+        prefix=text[: building.start()] if building else "",
+    )
+
+
+def building_number(name: str) -> int | None:
+    """The number in a building's name: 1幢 → 1, 十二号楼 → 12."""
+    found = _BUILDING.search(normalise_address(name))
+    if found:
+        return int(found.group(1))
+    digits = re.match(r"(\d+)", normalise_address(name))
+    return int(digits.group(1)) if digits else None
+
+
+@dataclass(frozen=True)
+class AddressMatch:
+    dwelling_id: int | None
+    path: str
+    confidence: float
+    status: str  # "matched" | "unmatched" | "ambiguous" | "empty"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    dwelling_id: int
+    path: str
+    compound: str
+    building: int | None
+    entrance: int
+
+
+@dataclass
+class AddressIndex:
+    """The dwellings of one scope, keyed by room number; built once per import run."""
+
+    by_room: dict[str, list[_Entry]] = field(default_factory=dict)
+    compounds: list[str] = field(default_factory=list)  # longest first, so 阳光花园二期 beats 阳光花园
+    cache: dict[str, AddressMatch] = field(default_factory=dict)
+
+    @classmethod
+    def for_scope(cls, scope: Scope) -> AddressIndex:
+        index = cls()
+        rows = Dwelling.objects.filter(scope.path_q()).values_list(
+            "id", "path", "room", "entrance__number", "building__name", "building__compound__name"
+        )
+        numbers: dict[str, int | None] = {}
+        names: set[str] = set()
+        for dwelling_id, path, room, entrance, bname, cname in rows.iterator(chunk_size=5000):
+            if bname not in numbers:
+                numbers[bname] = building_number(bname)
+            compound = normalise_address(cname or "")
+            if compound:
+                names.add(compound)
+            key = str(int(room)) if room.isdigit() else normalise_address(room)
+            index.by_room.setdefault(key, []).append(_Entry(dwelling_id, path, compound, numbers[bname], entrance))
+        index.compounds = sorted(names, key=len, reverse=True)
+        return index
+
+    def match(self, raw: str) -> AddressMatch:
+        text = normalise_address(raw)
+        if not text:
+            return AddressMatch(None, "", 0.0, "empty")
+        if text not in self.cache:
+            self.cache[text] = self._match(parse_address(raw))
+        return self.cache[text]
+
+    def _match(self, parsed: ParsedAddress) -> AddressMatch:
+        def miss(reason: str, status: str = "unmatched") -> AddressMatch:
+            return AddressMatch(None, "", 0.0, status, reason)
+
+        compound = next((c for c in self.compounds if c in parsed.text), "")
+        if not parsed.room:
+            return miss("地址中没有室号，无法对应到房屋")
+        if parsed.building is None and not compound:
+            return miss("地址中没有楼栋号，无法对应到房屋")
+        if not compound:
+            remainder = _ADMIN_PREFIX.sub("", parsed.prefix)
+            if _COMPOUND_SUFFIX.search(remainder):
+                return miss("地址中的小区不在本次导入的辖区内")
+        candidates = self.by_room.get(parsed.room, [])
+        if compound:
+            candidates = [c for c in candidates if c.compound == compound]
+        if parsed.building is not None:
+            candidates = [c for c in candidates if c.building == parsed.building]
+        if parsed.entrance is not None:
+            candidates = [c for c in candidates if c.entrance == parsed.entrance]
+        if not candidates:
+            return miss("辖区内没有与该地址对应的房屋")
+        if len(candidates) > 1:
+            return miss(f"地址不完整，辖区内有{len(candidates)}户可能对应，请补充小区名、楼栋或单元", "ambiguous")
+        found = candidates[0]
+        missing = sum(
+            [bool(found.compound) and not compound, parsed.building is None, parsed.entrance is None],
+        )
+        confidence = round(1.0 - 0.2 * missing, 2)
+        reason = "" if missing == 0 else "地址缺少部分信息，按辖区内唯一的房屋匹配"
+        return AddressMatch(found.dwelling_id, found.path, confidence, "matched", reason)
