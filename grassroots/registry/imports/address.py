@@ -127,13 +127,35 @@ class _Entry:
     compound: str
     building: int | None
     entrance: int
+    road: str  # "黄河路990号" from the building's address: tells same-named compounds apart
+
+
+_ROAD_NUMBER = re.compile(r"(?:大道|大街|路|街|巷|弄)\d+号")
+
+
+def road_number(address: str) -> str:
+    """The road and house number as a key: the two characters before 路/街… plus the number.
+
+    Only two: addresses write the same road with or without 市/镇 before it (玉山镇长江路12号
+    and 长江路12号), and road names are two to four characters long.
+    """
+    text = normalise_address(address)
+    found = _ROAD_NUMBER.search(text)
+    return text[max(0, found.start() - 2) : found.end()] if found else ""
 
 
 @dataclass
 class AddressIndex:
-    """The dwellings of one scope, keyed by room number; built once per import run."""
+    """The dwellings of one scope, keyed by the parts an address gives; built once per import run.
+
+    Each lookup is a dict hit on the most specific key the address allows, then a filter
+    over the few candidates left, so matching stays fast with 400,000 dwellings in scope.
+    """
 
     by_room: dict[str, list[_Entry]] = field(default_factory=dict)
+    by_room_building: dict[tuple[str, int | None], list[_Entry]] = field(default_factory=dict)
+    by_room_building_entrance: dict[tuple[str, int | None, int], list[_Entry]] = field(default_factory=dict)
+    by_compound_room: dict[tuple[str, str], list[_Entry]] = field(default_factory=dict)
     compounds: list[str] = field(default_factory=list)  # longest first, so 阳光花园二期 beats 阳光花园
     cache: dict[str, AddressMatch] = field(default_factory=dict)
 
@@ -141,18 +163,31 @@ class AddressIndex:
     def for_scope(cls, scope: Scope) -> AddressIndex:
         index = cls()
         rows = Dwelling.objects.filter(scope.path_q()).values_list(
-            "id", "path", "room", "entrance__number", "building__name", "building__compound__name"
+            "id",
+            "path",
+            "room",
+            "entrance__number",
+            "building_id",
+            "building__name",
+            "building__address",
+            "building__compound__name",
         )
-        numbers: dict[str, int | None] = {}
+        buildings: dict[int, tuple[int | None, str]] = {}
         names: set[str] = set()
-        for dwelling_id, path, room, entrance, bname, cname in rows.iterator(chunk_size=5000):
-            if bname not in numbers:
-                numbers[bname] = building_number(bname)
+        for dwelling_id, path, room, entrance, building_id, bname, baddress, cname in rows.iterator(chunk_size=5000):
+            if building_id not in buildings:
+                buildings[building_id] = (building_number(bname), road_number(baddress or ""))
+            number, road = buildings[building_id]
             compound = normalise_address(cname or "")
             if compound:
                 names.add(compound)
             key = str(int(room)) if room.isdigit() else normalise_address(room)
-            index.by_room.setdefault(key, []).append(_Entry(dwelling_id, path, compound, numbers[bname], entrance))
+            entry = _Entry(dwelling_id, path, compound, number, entrance, road)
+            index.by_room.setdefault(key, []).append(entry)
+            index.by_room_building.setdefault((key, number), []).append(entry)
+            index.by_room_building_entrance.setdefault((key, number, entrance), []).append(entry)
+            if compound:
+                index.by_compound_room.setdefault((compound, key), []).append(entry)
         index.compounds = sorted(names, key=len, reverse=True)
         return index
 
@@ -177,13 +212,20 @@ class AddressIndex:
             remainder = _ADMIN_PREFIX.sub("", parsed.prefix)
             if _COMPOUND_SUFFIX.search(remainder):
                 return miss("地址中的小区不在本次导入的辖区内")
-        candidates = self.by_room.get(parsed.room, [])
+        if parsed.building is not None and parsed.entrance is not None:
+            candidates = self.by_room_building_entrance.get((parsed.room, parsed.building, parsed.entrance), [])
+        elif parsed.building is not None:
+            candidates = self.by_room_building.get((parsed.room, parsed.building), [])
+        elif compound:
+            candidates = self.by_compound_room.get((compound, parsed.room), [])
+        else:
+            candidates = self.by_room.get(parsed.room, [])
         if compound:
             candidates = [c for c in candidates if c.compound == compound]
-        if parsed.building is not None:
-            candidates = [c for c in candidates if c.building == parsed.building]
-        if parsed.entrance is not None:
-            candidates = [c for c in candidates if c.entrance == parsed.entrance]
+        if len(candidates) > 1:
+            # Same-named compounds in different places: the road and number decide.
+            on_road = [c for c in candidates if c.road and c.road in parsed.text]
+            candidates = on_road or candidates
         if not candidates:
             return miss("辖区内没有与该地址对应的房屋")
         if len(candidates) > 1:

@@ -149,3 +149,35 @@ def test_two_compounds_with_the_same_building_make_a_bare_address_ambiguous(tree
     index = AddressIndex.for_scope(Scope(area_path=tree.chengbei.path))
     assert index.match("1幢1单元101室").status == "ambiguous"
     assert index.match("幸福里1幢1单元101室").confidence == 1.0
+
+
+def test_same_named_compounds_are_told_apart_by_road_and_number(tree):
+    """Two 阳光花园 in one subdistrict: the address's road and number pick the right one."""
+    from grassroots.audit.services import SYSTEM
+    from grassroots.places import services as places
+    from tests.factories import centre
+
+    for building in tree.building1.compound.buildings.all():
+        building.address = "昆山市玉山镇黄河路990号阳光花园1幢"
+        building.save()
+    twin = places.compound_create(actor=SYSTEM, community=tree.chengnan, name="阳光花园")
+    lon, lat = centre(2, 0)
+    other = places.building_create(
+        actor=SYSTEM,
+        grid=tree.grid3,
+        compound=twin,
+        name="1幢",
+        typology="multi_storey",
+        floors=6,
+        entrances=2,
+        dwellings_per_floor=2,
+        lon=lon,
+        lat=lat,
+        address="昆山市玉山镇长江路12号阳光花园1幢",
+    )
+    index = AddressIndex.for_scope(Scope(area_path=tree.yushan.path))
+    assert index.match("阳光花园1幢1单元101室").status == "ambiguous"
+    found = index.match("玉山镇长江路12号阳光花园1幢1单元101室")
+    assert found.status == "matched" and other.dwellings.filter(pk=found.dwelling_id).exists()
+    found = index.match("黄河路990号阳光花园1幢1单元101室")
+    assert found.status == "matched" and tree.building1.dwellings.filter(pk=found.dwelling_id).exists()
