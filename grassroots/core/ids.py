@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -150,3 +151,34 @@ def parse_mobile(raw: str) -> str:
     if not _MOBILE.match(number):
         raise InvalidPhone(f"手机号“{raw}”格式不正确：应为1开头的11位数字。")
     return number
+
+
+# Unified social credit code (统一社会信用代码, GB 32100-2015): 18 characters from this
+# 31-character alphabet (no I, O, S, V, Z); the last is a MOD 31 check character.
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+class InvalidCreditCode(DomainError):
+    code = "invalid_credit_code"
+
+
+def credit_check_char(first17: str) -> str:
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def parse_credit_code(raw: str) -> str:
+    """Validate a unified social credit code and return it upper-cased."""
+    code = unicodedata.normalize("NFKC", raw).strip().upper()
+    if len(code) != 18:
+        raise InvalidCreditCode(f"统一社会信用代码应为18位，实际为{len(code)}位。")
+    bad = sorted({c for c in code if c not in _CREDIT_ALPHABET})
+    if bad:
+        raise InvalidCreditCode(f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用I、O、S、V、Z）。")
+    if not code[2:8].isdigit():
+        raise InvalidCreditCode("统一社会信用代码第3至8位应为行政区划代码（数字）。")
+    expected = credit_check_char(code[:17])
+    if code[17] != expected:
+        raise InvalidCreditCode(f"统一社会信用代码校验位错误：应为{expected}，实际为{code[17]}。")
+    return code

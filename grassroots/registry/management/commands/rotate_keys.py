@@ -42,12 +42,11 @@ from django.db import connection, models, transaction
 
 from grassroots.audit.services import Actor, audit_record
 from grassroots.core import crypto
+from grassroots.registry.imports.pipeline import RAW_CONTEXT as SOURCE_RECORD_CONTEXT
 from grassroots.registry.models import Person, SourceRecord, Unit
-from grassroots.registry.services import ID_CONTEXT, PHONE_CONTEXT
+from grassroots.registry.services import ID_CONTEXT, PHONE_CONTEXT, UNIT_PHONE_CONTEXT
 
 ACTOR = Actor(id=None, label="manage.py rotate_keys")
-SOURCE_RECORD_CONTEXT = "source_record.raw"
-UNIT_PHONE_CONTEXT = "unit.contact_phone"
 MAX_BATCH_SIZE = 100_000
 PROGRESS_EVERY_S = 10.0
 
