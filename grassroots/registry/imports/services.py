@@ -333,8 +333,15 @@ def import_job_run(
         return _fail(job, "导入时发生内部错误；已导入的批次已保存，可点击“重试”从中断处继续。", actor)
 
 
-def rejected_download_audit(*, actor: Actor, job: ImportJob) -> None:
+def may_download_rejected(*, user_id: int | None, may_unmask: bool, job: ImportJob) -> bool:
+    """The file holds ID numbers in clear: for whoever uploaded it, or someone allowed to unmask."""
+    return may_unmask or (user_id is not None and job.created_by_id == user_id)
+
+
+def rejected_download_audit(*, actor: Actor, job: ImportJob, may_unmask: bool) -> None:
     """The rejected-rows file holds ID numbers in clear: its download is a sensitive read."""
+    if not may_download_rejected(user_id=actor.id, may_unmask=may_unmask, job=job):
+        raise Forbidden("拒收行文件含完整身份证号，只有上传人或有权查看完整信息的人员可以下载。")
     audit_record(
         actor=actor,
         action="registry.import.rejected_download",

@@ -16,8 +16,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.scopes import can
 from grassroots.audit.services import actor_of
 from grassroots.core.errors import DomainError, Forbidden
+from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope, request_scope
 from grassroots.registry.imports import selectors, services
 from grassroots.registry.imports.forms import UploadForm
@@ -85,6 +87,15 @@ def _posted_mapping(request: HttpRequest, headers: list[str]) -> dict[str, str]:
     return {h: request.POST.get(f"col_{i}", "") for i, h in enumerate(headers)}
 
 
+_MASKS = {"id_number": mask_id_number, "phone": mask_phone}
+
+
+def _masked(text: str, field: str) -> str:
+    """The preview shows ID numbers and phones masked, like every other page."""
+    mask = _MASKS.get(field)
+    return mask(text) if mask and text else text
+
+
 @import_required
 def mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get(scope=_scope(request), job_id=job_id)
@@ -114,7 +125,10 @@ def mapping(request: HttpRequest, job_id: int) -> HttpResponse:
     rows = [
         {
             "result": r,
-            "cells": [(r.raw.get(c["header"], ""), r.problems_for(c["field"]) if c["field"] else []) for c in columns],
+            "cells": [
+                (_masked(r.raw.get(c["header"], ""), c["field"]), r.problems_for(c["field"]) if c["field"] else [])
+                for c in columns
+            ],
             "unplaced": [p for p in r.problems if p["field"] not in {c["field"] for c in columns}],
         }
         for r in preview.rows
@@ -137,6 +151,9 @@ def _detail_context(job: Any) -> dict[str, Any]:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get(scope=_scope(request), job_id=job_id)
     context = _detail_context(job)
+    context["may_download_rejected"] = services.may_download_rejected(
+        user_id=request.user.pk, may_unmask=can(request.user, "registry.unmask"), job=job
+    )
     if job.status == ImportStatus.DONE:
         context["unmatched"] = selectors.unmatched_addresses(job=job)
     return render(request, "registry/imports/detail.html", context)
@@ -154,7 +171,7 @@ def progress(request: HttpRequest, job_id: int) -> HttpResponse:
 @import_required
 def rejected_download(request: HttpRequest, job_id: int) -> HttpResponse:
     job = selectors.job_get(scope=_scope(request), job_id=job_id)
-    services.rejected_download_audit(actor=_actor(request), job=job)
+    services.rejected_download_audit(actor=_actor(request), job=job, may_unmask=can(request.user, "registry.unmask"))
     response = HttpResponse(
         rejected_rows_xlsx(job=job), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

@@ -10,6 +10,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from grassroots.accounts.models import Role
+from grassroots.audit.models import AuditEntry
+from grassroots.audit.services import SYSTEM
 from grassroots.registry.imports import services
 from grassroots.registry.models import ImportJob, ImportStatus, Person, SourceRecord
 from tests.registry.imports.helpers import csv_bytes, person_id, source, upload
@@ -136,3 +138,28 @@ def test_a_stale_running_job_can_be_retried(worker, tree, settings, django_captu
         assert worker.post(reverse("imports:retry", args=[job.pk])).status_code == 302
     job.refresh_from_db()
     assert job.status == ImportStatus.DONE and job.processed_rows == 4
+
+
+def test_preview_masks_id_numbers_and_phones(worker, tree):
+    job = upload(rows(), "a.csv", source(), tree.chengbei)
+    page = worker.get(reverse("imports:mapping", args=[job.pk])).content.decode()
+    assert person_id(1) not in page and "13812340001" not in page
+    assert person_id(1)[:4] + "**********" + person_id(1)[-4:] in page and "138****0001" in page
+
+
+def test_rejected_rows_file_only_for_the_uploader_or_who_may_unmask(client, tree, settings):
+    """A dispatcher may import but not unmask: another person's rejected rows (full IDs) stay closed."""
+    settings.TASKS = IMMEDIATE
+    job = upload(rows(), "a.csv", source(), tree.chengbei)
+    services.import_job_start(actor=SYSTEM, job=job, mapping=job.mapping, enqueue=False)
+    services.import_job_run(job_id=job.pk, actor=SYSTEM)
+    job.refresh_from_db()
+    assert job.rejected_rows == 2
+    client.force_login(tree.users[Role.SUBDISTRICT_DISPATCHER])
+    assert "下载拒收行" not in client.get(reverse("imports:detail", args=[job.pk])).content.decode()
+    assert client.get(reverse("imports:rejected", args=[job.pk])).status_code == 403
+    assert not AuditEntry.objects.filter(action="registry.import.rejected_download").exists()
+    job.created_by = tree.users[Role.SUBDISTRICT_DISPATCHER]
+    job.save()
+    assert client.get(reverse("imports:rejected", args=[job.pk])).status_code == 200
+    assert AuditEntry.objects.filter(action="registry.import.rejected_download").count() == 1
