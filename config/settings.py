@@ -192,6 +192,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # A JSON file with the AES-GCM data keys and the HMAC key for exact search.
 # `manage.py init_keys` writes one; production mounts it from a secret store.
 KEYS_FILE = Path(os.environ.get("GRASSROOTS_KEYS_FILE", VAR_DIR / "keys.json"))
+# Or the same JSON in an environment variable (wins over the file; rotation then needs the file).
+KEYS_JSON = os.environ.get("GRASSROOTS_KEYS_JSON", "")
 
 # --- Logging (English, for operators) ----------------------------------------
 LOGGING = {

@@ -171,6 +171,9 @@ def retire_data_key(path: Path, kid: str) -> Keyring:
 
 @lru_cache(maxsize=1)
 def keyring() -> Keyring:
+    # The keyring may come from the environment (a secret store injecting it) instead of a file.
+    if settings.KEYS_JSON:
+        return Keyring.from_json(settings.KEYS_JSON)
     path = Path(settings.KEYS_FILE)
     if not path.exists():
         raise ImproperlyConfigured(f"keys file {path} is missing: run `manage.py init_keys`")

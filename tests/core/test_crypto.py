@@ -188,3 +188,16 @@ def test_init_keys_force_exit_code_from_the_command_line(tmp_path):
     assert result.returncode == 2, result.stderr
     assert "refused" in result.stderr
     assert keys.read_text() == "sentinel"
+
+
+def test_keys_may_come_from_the_environment_instead_of_a_file(settings, tmp_path):
+    ring = crypto.new_keyring()
+    settings.KEYS_JSON = ring.to_json()
+    settings.KEYS_FILE = tmp_path / "missing.json"
+    crypto.keyring.cache_clear()
+    try:
+        blob = crypto.encrypt("13812345678", context="person.phone")
+        assert crypto.key_id_of(blob) == ring.current
+        assert crypto.decrypt(blob, context="person.phone") == "13812345678"
+    finally:
+        crypto.keyring.cache_clear()

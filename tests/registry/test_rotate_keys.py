@@ -348,3 +348,12 @@ def test_bad_flags_exit_2_from_the_command_line(keys_file):
     assert result.returncode == 2, result.stderr
     assert "--stage" in result.stderr
     assert keys_file.read_bytes() == before
+
+
+def test_rotation_refuses_keys_from_the_environment(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.KEYS_JSON = '{"current": "k1"}'
+    with pytest.raises(CommandError) as excinfo:
+        call_command("rotate_keys", "--new-key")
+    assert excinfo.value.returncode == 2 and "GRASSROOTS_KEYS_JSON" in str(excinfo.value)

@@ -140,6 +140,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = int(options.get("verbosity", 1))
         self._check_options(options)
+        if settings.KEYS_JSON:
+            raise CommandError(
+                "密钥来自环境变量 GRASSROOTS_KEYS_JSON，无法在此改写：请改用密钥文件（GRASSROOTS_KEYS_FILE）进行轮换。",
+                returncode=2,
+            )
         path = Path(settings.KEYS_FILE)
         try:
             ring = crypto.read_keyring(path)
