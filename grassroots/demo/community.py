@@ -18,8 +18,8 @@ from grassroots.demo.buildings import CommunityPlan, plan_community
 from grassroots.demo.people import assign_identity, make_household, plan_residences
 from grassroots.places.models import Area, AreaLevel, Building, Compound, Dwelling, Entrance, GridKind
 from grassroots.registry.models import Household, Person, Residence
+from grassroots.registry.sealing import seal_id_number, seal_phone
 from grassroots.registry.search_keys import name_keys
-from grassroots.registry.services import seal_id_number, seal_phone
 
 if TYPE_CHECKING:
     from grassroots.demo.generator import CityGenerator

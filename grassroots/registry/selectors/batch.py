@@ -15,8 +15,8 @@ from grassroots.core.ids import InvalidIdNumber, parse_id_number
 from grassroots.core.masking import mask_id_number
 from grassroots.core.scope import Scope
 from grassroots.registry.models import Person
+from grassroots.registry.sealing import ID_CONTEXT
 from grassroots.registry.selectors.people import list_queryset
-from grassroots.registry.selectors.search import ID_CONTEXT
 
 MAX_IDS = 5000
 _CHUNK = 500

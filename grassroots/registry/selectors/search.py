@@ -21,13 +21,9 @@ from grassroots.core.ids import InvalidIdNumber, normalize_id_number, normalize_
 from grassroots.core.scope import Scope
 from grassroots.places.models import Building, Dwelling
 from grassroots.registry.models import Person
+from grassroots.registry.sealing import ID_CONTEXT, PHONE_CONTEXT
 from grassroots.registry.search_keys import name_keys, query_key
 from grassroots.registry.selectors.people import list_queryset
-
-# Same contexts as registry.services (which may not be imported from a selector module
-# without a cycle through the package).
-ID_CONTEXT = "person.id_number"
-PHONE_CONTEXT = "person.phone"
 
 _ID_LIKE = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")

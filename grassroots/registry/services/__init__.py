@@ -1,18 +1,20 @@
 """Writes to the registry, by subject; every public name is importable from here."""
 
-from grassroots.registry.services.people import (
-    DERIVED_TAGS,
+from grassroots.registry.sealing import (
     ID_CONTEXT,
     PHONE_CONTEXT,
-    REVEALABLE,
     SealedValue,
-    derived_tag_codes,
     id_number_hash,
+    seal_id_number,
+    seal_phone,
+)
+from grassroots.registry.services.people import (
+    DERIVED_TAGS,
+    REVEALABLE,
+    derived_tag_codes,
     person_create,
     person_refresh_separation,
     person_reveal,
-    seal_id_number,
-    seal_phone,
     separation_between,
     tag_create,
 )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
@@ -12,7 +11,6 @@ from grassroots.audit.services import Actor, audit_record
 from grassroots.core import crypto
 from grassroots.core.errors import DomainError, Forbidden, NotFound
 from grassroots.core.ids import parse_id_number, parse_mobile
-from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope
 from grassroots.places.models import Dwelling
 from grassroots.registry.models import (
@@ -23,37 +21,13 @@ from grassroots.registry.models import (
     Separation,
     Tag,
 )
+from grassroots.registry.sealing import (
+    ID_CONTEXT,
+    PHONE_CONTEXT,
+    seal_id_number,
+    seal_phone,
+)
 from grassroots.registry.search_keys import name_keys
-
-ID_CONTEXT = "person.id_number"
-PHONE_CONTEXT = "person.phone"
-
-
-@dataclass(frozen=True)
-class SealedValue:
-    cipher: bytes
-    hash: str
-    masked: str
-
-
-def seal_id_number(number: str) -> SealedValue:
-    return SealedValue(
-        crypto.encrypt(number, context=ID_CONTEXT),
-        crypto.blind_index(number, context=ID_CONTEXT),
-        mask_id_number(number),
-    )
-
-
-def seal_phone(number: str) -> SealedValue:
-    return SealedValue(
-        crypto.encrypt(number, context=PHONE_CONTEXT),
-        crypto.blind_index(number, context=PHONE_CONTEXT),
-        mask_phone(number),
-    )
-
-
-def id_number_hash(number: str) -> str:
-    return crypto.blind_index(number, context=ID_CONTEXT)
 
 
 @transaction.atomic
