@@ -32,7 +32,7 @@ from grassroots.core.scope import Scope
 from grassroots.places import selectors as places
 from grassroots.places.models import Area, AreaLevel
 from grassroots.registry import exports, forms, selectors, services
-from grassroots.registry.models import Tag
+from grassroots.registry.models import Person, Tag
 
 VIEW, UNMASK, EXPORT, EXPORT_PLAIN, VISIT = (
     "registry.view",
@@ -304,7 +304,7 @@ def visit(request: HttpRequest, dwelling_id: int) -> HttpResponse:
         "dwelling": dwelling,
         "building": dwelling.building,
         "form": form,
-        "members": [(m, {t.code for t in m.tags.all()}) for m in members],
+        "members": [(m, _member_state(m, request.POST if request.method == "POST" else None)) for m in members],
         "editable": editable,
         "visits": selectors.dwelling_visits(scope=scope, dwelling=dwelling),
         "findings": services.FINDINGS,
@@ -321,6 +321,26 @@ def _grid(scope: Scope, area_id: int) -> Area:
     if area.level != AreaLevel.GRID:
         raise NotFound()
     return area
+
+
+def _member_state(person: Person, posted: Any) -> dict[str, Any]:
+    """What a member's fields show: the facts now, or what was typed when the form comes back."""
+    prefix = f"m{person.pk}-"
+    if posted is None:
+        return {
+            "phone": "",
+            "phone_clear": False,
+            "tags": {t.code for t in person.tags.all()},
+            "moved": False,
+            "moved_to": "",
+        }
+    return {
+        "phone": str(posted.get(prefix + "phone", "")),
+        "phone_clear": posted.get(prefix + "phone_clear") == "on",
+        "tags": {key.removeprefix(prefix + "tag-") for key in posted if key.startswith(prefix + "tag-")},
+        "moved": posted.get(prefix + "moved") == "on",
+        "moved_to": str(posted.get(prefix + "moved_to", "")),
+    }
 
 
 @capability_required(VIEW)

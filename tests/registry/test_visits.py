@@ -137,3 +137,26 @@ def test_visit_page_needs_the_capability(tree, people):
     d = people.zhang.dwelling
     assert login(tree.users[Role.SUBDISTRICT_DISPATCHER]).get(reverse("registry:visit", args=[d.pk])).status_code == 403
     assert login(tree.outsiders[Role.GRID_WORKER]).get(reverse("registry:visit", args=[d.pk])).status_code == 404
+
+
+def test_a_refused_visit_form_comes_back_with_what_was_typed(tree, people):
+    client = login(tree.users[Role.GRID_WORKER])
+    d = people.zhang.dwelling
+    when = (timezone.localtime() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    z, w = people.zhang.pk, people.wang.pk
+    page = client.post(
+        reverse("registry:visit", args=[d.pk]),
+        {
+            "visited_at": when,
+            "notes": "复查",
+            f"m{z}-phone": "1",  # refused: not a mobile number
+            f"m{w}-tag-living_alone": "on",
+            f"m{w}-moved": "on",
+            f"m{w}-moved_to": "上海市闵行区某路1号",
+        },
+    )
+    html = page.content.decode()
+    assert page.status_code == 400 and not Visit.objects.exists()
+    assert f'name="m{z}-phone" inputmode="tel" maxlength="20" autocomplete="off" value="1"' in html
+    assert f'name="m{w}-tag-living_alone" checked' in html and f'name="m{w}-moved" checked' in html
+    assert 'value="上海市闵行区某路1号"' in html and "复查" in html
