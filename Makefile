@@ -39,6 +39,7 @@ var/.demo-$(HOUSEHOLDS)-$(SEED): $(VENV)/.base
 demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py demo_accounts
+	$(PY) manage.py seed_categories
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps

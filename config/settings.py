@@ -54,9 +54,11 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "grassroots.core",
     "grassroots.audit",
+    "grassroots.notify",
     "grassroots.places",
     "grassroots.accounts",
     "grassroots.registry",
+    "grassroots.cases",
     "grassroots.demo",
 ]
 
@@ -194,6 +196,28 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 KEYS_FILE = Path(os.environ.get("GRASSROOTS_KEYS_FILE", VAR_DIR / "keys.json"))
 # Or the same JSON in an environment variable (wins over the file; rotation then needs the file).
 KEYS_JSON = os.environ.get("GRASSROOTS_KEYS_JSON", "")
+
+# --- Notifications (grassroots.notify) ----------------------------------------
+# Default channel for notify() without one: "console" logs, and the outbox row is the in-app message.
+NOTIFY_DEFAULT_CHANNEL = os.environ.get("GRASSROOTS_NOTIFY_DEFAULT_CHANNEL", "console")
+# SMS gateway: HTTP POST of JSON; the API key goes in the named header.
+NOTIFY_SMS_URL = os.environ.get("GRASSROOTS_NOTIFY_SMS_URL", "")
+NOTIFY_SMS_API_KEY = os.environ.get("GRASSROOTS_NOTIFY_SMS_API_KEY", "")
+NOTIFY_SMS_API_KEY_HEADER = os.environ.get("GRASSROOTS_NOTIFY_SMS_API_KEY_HEADER", "X-API-Key")
+# Group robots: WeCom webhook URL; DingTalk webhook URL and its optional signing secret ("加签").
+NOTIFY_WECOM_WEBHOOK_URL = os.environ.get("GRASSROOTS_NOTIFY_WECOM_WEBHOOK_URL", "")
+NOTIFY_DINGTALK_WEBHOOK_URL = os.environ.get("GRASSROOTS_NOTIFY_DINGTALK_WEBHOOK_URL", "")
+NOTIFY_DINGTALK_SECRET = os.environ.get("GRASSROOTS_NOTIFY_DINGTALK_SECRET", "")
+NOTIFY_HTTP_TIMEOUT_SECONDS = float(os.environ.get("GRASSROOTS_NOTIFY_HTTP_TIMEOUT_SECONDS", "5"))
+# Retries: delay = base * 2^(attempt-1), capped, times a random factor in [1-jitter, 1+jitter];
+# after NOTIFY_MAX_ATTEMPTS attempts a row is "dead" (dead letter, for an operator).
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("GRASSROOTS_NOTIFY_MAX_ATTEMPTS", "6"))
+NOTIFY_BACKOFF_BASE_SECONDS = float(os.environ.get("GRASSROOTS_NOTIFY_BACKOFF_BASE_SECONDS", "30"))
+NOTIFY_BACKOFF_MAX_SECONDS = float(os.environ.get("GRASSROOTS_NOTIFY_BACKOFF_MAX_SECONDS", "3600"))
+NOTIFY_BACKOFF_JITTER = float(os.environ.get("GRASSROOTS_NOTIFY_BACKOFF_JITTER", "0.2"))
+# A row left "sending" this long (a worker died mid-send) is claimed again.
+NOTIFY_SENDING_TIMEOUT_SECONDS = float(os.environ.get("GRASSROOTS_NOTIFY_SENDING_TIMEOUT_SECONDS", "300"))
+NOTIFY_BATCH_SIZE = int(os.environ.get("GRASSROOTS_NOTIFY_BATCH_SIZE", "100"))
 
 # --- Logging (English, for operators) ----------------------------------------
 LOGGING = {

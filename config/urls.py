@@ -11,5 +11,6 @@ urlpatterns = [
     path("places/", include("grassroots.places.urls")),
     path("registry/imports/", include("grassroots.registry.imports.urls")),
     path("registry/", include("grassroots.registry.urls")),
+    path("cases/", include("grassroots.cases.urls")),
     path("api/v1/", api.urls),
 ]

@@ -25,6 +25,9 @@ NAV: list[tuple[str, str, str | None, str]] = [
     ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
     ("数据导入", "imports:list", "registry.import", "上传各部门的人员名单并导入实有人口"),
     ("标签管理", "registry:tags", "accounts.manage", "配置重点人群标签"),
+    # Case-loop configuration, also named by URL only (cases sits above accounts).
+    ("事项清单", "cases:duty", "accounts.manage", "事项分类、各区域的责任部门、哨类和办理时限"),
+    ("节假日", "cases:calendar", "accounts.manage", "录入和导入国务院节假日安排，办理时限按工作日计算"),
 ]
 
 

@@ -275,6 +275,7 @@ def test_audit_entry_counts_tables_and_names_keys_but_holds_no_personal_data(sea
         "registry_person": 7,
         "registry_sourcerecord": 2,
         "registry_unit": 1,
+        "notify_notification": 0,
     }
     assert detail["tables"]["registry_person"]["values"] == 12
     text = json.dumps(detail, ensure_ascii=False)
@@ -357,3 +358,26 @@ def test_rotation_refuses_keys_from_the_environment(settings):
     with pytest.raises(CommandError) as excinfo:
         call_command("rotate_keys", "--new-key")
     assert excinfo.value.returncode == 2 and "GRASSROOTS_KEYS_JSON" in str(excinfo.value)
+
+
+def test_pending_notifications_phone_is_reencrypted_too(keys_file):
+    from django.db import transaction
+
+    from grassroots.notify.models import Notification
+    from grassroots.notify.services import ADDRESS_CONTEXT, Recipient, notify
+
+    with transaction.atomic():
+        notify(
+            recipients=[Recipient(address="13812349999")],
+            kind="test",
+            subject="停水通知",
+            body="明日停水",
+            idempotency_key="rotate-test",
+            channel="sms",
+        )
+    before = Notification.objects.get()
+    old_kid = crypto.key_id_of(before.address_cipher)
+    _run("--new-key")
+    after = Notification.objects.get()
+    assert crypto.key_id_of(after.address_cipher) != old_kid
+    assert crypto.decrypt(after.address_cipher, context=ADDRESS_CONTEXT) == "13812349999"

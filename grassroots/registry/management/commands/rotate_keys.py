@@ -42,6 +42,8 @@ from django.db import connection, models, transaction
 
 from grassroots.audit.services import Actor, audit_record
 from grassroots.core import crypto
+from grassroots.notify.models import Notification
+from grassroots.notify.services import ADDRESS_CONTEXT as NOTIFY_ADDRESS_CONTEXT
 from grassroots.registry.imports.pipeline import RAW_CONTEXT as SOURCE_RECORD_CONTEXT
 from grassroots.registry.models import Person, SourceRecord, Unit
 from grassroots.registry.services import ID_CONTEXT, PHONE_CONTEXT, UNIT_PHONE_CONTEXT
@@ -63,6 +65,7 @@ SEALED_TABLES = (
     SealedTable(Person, (("id_number_cipher", ID_CONTEXT), ("phone_cipher", PHONE_CONTEXT))),
     SealedTable(SourceRecord, (("raw_cipher", SOURCE_RECORD_CONTEXT),)),
     SealedTable(Unit, (("contact_phone_cipher", UNIT_PHONE_CONTEXT),)),
+    SealedTable(Notification, (("address_cipher", NOTIFY_ADDRESS_CONTEXT),)),
 )
 
 
