@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from grassroots.accounts.services import api_token_authenticate
+from grassroots.cases.services import Conflict
 from grassroots.core.errors import DomainError, Forbidden, NotFound
 
 
@@ -67,11 +68,18 @@ def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=403)
 
 
+@api.exception_handler(Conflict)
+def _conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+    return api.create_response(request, {"detail": exc.message, "code": exc.code}, status=409)
+
+
 @api.exception_handler(DomainError)
 def _invalid(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"detail": exc.message, "code": exc.code, "field": exc.field}, status=422)
 
 
+from grassroots.cases.api import router as cases_router  # noqa: E402
 from grassroots.places.api import router as places_router  # noqa: E402
 
 api.add_router("/places/", places_router)
+api.add_router("/cases/", cases_router)

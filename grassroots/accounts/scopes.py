@@ -11,9 +11,11 @@ from grassroots.core.scope import Scope
 # registry.view: see people (masked); registry.unmask: see a full ID/phone with a reason;
 # registry.import: upload departments' files; registry.export: masked xlsx;
 # registry.export_plain: plaintext xlsx with a reason; registry.visit: record household visits.
+# cases.report: raise a case in one's area; cases.view: see the cases of one's area; cases.handle: triage and handle
+# as a community; cases.dispatch: whistle and arbitrate as a subdistrict; cases.department: a department's inbox.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.RESIDENT: frozenset(),
-    Role.GRID_WORKER: frozenset({"places.browse", "registry.view", "registry.visit"}),
+    Role.RESIDENT: frozenset(),  # residents report and follow their own cases by role, not by capability
+    Role.GRID_WORKER: frozenset({"places.browse", "registry.view", "registry.visit", "cases.report", "cases.view"}),
     Role.COMMUNITY_WORKER: frozenset(
         {
             "places.browse",
@@ -23,12 +25,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.import",
             "registry.export",
             "registry.visit",
+            "cases.report",
+            "cases.view",
+            "cases.handle",
         }
     ),
-    Role.SUBDISTRICT_DISPATCHER: frozenset({"places.browse", "registry.view", "registry.import", "registry.export"}),
-    Role.DEPARTMENT_OFFICER: frozenset({"places.browse"}),
+    Role.SUBDISTRICT_DISPATCHER: frozenset(
+        {"places.browse", "registry.view", "registry.import", "registry.export", "cases.view", "cases.dispatch"}
+    ),
+    Role.DEPARTMENT_OFFICER: frozenset({"places.browse", "cases.department"}),
     Role.PARTY_SECRETARY: frozenset({"places.browse"}),
-    Role.DISTRICT_LEADER: frozenset({"places.browse"}),
+    Role.DISTRICT_LEADER: frozenset({"places.browse", "cases.view"}),
     Role.ADMIN: frozenset(
         {
             "places.browse",
@@ -40,6 +47,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.export",
             "registry.export_plain",
             "registry.visit",
+            "cases.report",
+            "cases.view",
+            "cases.handle",
+            "cases.dispatch",
+            "cases.department",
         }
     ),
 }

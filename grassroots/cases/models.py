@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from grassroots.accounts.models import Department
-from grassroots.cases.workflow import WhistleKind
+from grassroots.cases.workflow import OPEN_STATES, CaseState, EscalationLevel, WhistleKind
 from grassroots.places.models import Area, ScopedQuerySet
 
 WHISTLE_CHOICES = [(kind.value, kind.label) for kind in WhistleKind]
@@ -133,3 +133,139 @@ class DutyAssignment(DeadlineOverrides):
 
     def __str__(self) -> str:
         return f"{self.category} @ {self.area}"
+
+
+# --- the case loop ---------------------------------------------------------------------------
+
+
+class Channel(models.TextChoices):
+    RESIDENT_H5 = "resident_h5", "居民随手拍"
+    GRID_PATROL = "grid_patrol", "网格巡查"
+    HOTLINE_12345 = "hotline_12345", "12345热线"
+    VISIT = "visit", "走访"
+    WISH_WALL = "wish_wall", "微心愿墙"
+    QR_CODE = "qr_code", "楼栋二维码"
+
+
+CASE_STATE_CHOICES = [(state.value, state.label) for state in CaseState]
+
+
+class Level(models.IntegerChoices):
+    COMMUNITY = EscalationLevel.community.value, "社区"
+    SUBDISTRICT = EscalationLevel.subdistrict.value, "街道"
+    DISTRICT = EscalationLevel.district.value, "区"
+
+
+class CaseQuerySet(ScopedQuerySet):
+    def open(self) -> CaseQuerySet:
+        return self.filter(state__in=[s.value for s in OPEN_STATES])
+
+
+class Case(models.Model):
+    """One reported problem. ``state`` and the deadline columns are derived by the services from the timeline."""
+
+    # "2026-000123" from the primary key, set right after the insert (NULL, not "", keeps UNIQUE happy meanwhile).
+    number = models.CharField("编号", max_length=20, unique=True, null=True)  # noqa: DJ001
+    channel = models.CharField("来源", max_length=16, choices=Channel.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="cases", verbose_name="事项")
+    description = models.TextField("描述")
+    lon = models.FloatField(null=True, blank=True)  # WGS-84
+    lat = models.FloatField(null=True, blank=True)
+    building = models.ForeignKey(
+        "places.Building", null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    grid = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="cases")
+    path = models.CharField(max_length=255)  # the grid's path
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="reported_cases"
+    )
+    state = models.CharField("状态", max_length=16, choices=CASE_STATE_CHOICES, default=CaseState.submitted.value)
+    whistle_kind = models.CharField("哨类", max_length=16, choices=WHISTLE_CHOICES, blank=True)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices, default=Level.COMMUNITY)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    acknowledge_by = models.DateTimeField("报到时限", null=True, blank=True)
+    handle_by = models.DateTimeField("办结时限", null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)  # the next 80 % reminder; None once sent
+    acknowledge_missed = models.BooleanField(default=False)
+    handle_missed = models.BooleanField(default=False)
+    overdue = models.BooleanField("超期", default=False)
+    provisional = models.BooleanField(default=False)  # a deadline used the Monday–Friday fallback calendar
+    closed_at = models.DateTimeField(null=True, blank=True)
+    evaluation_reopens = models.PositiveSmallIntegerField(default=0)
+    evaluated_since_close = models.BooleanField(default=False)
+    rating = models.CharField("评价", max_length=24, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    version = models.PositiveIntegerField(default=1)  # optimistic concurrency: every transition bumps it
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
+        indexes = [
+            models.Index(fields=["path"], name="case_path_prefix", opclasses=["varchar_pattern_ops"]),
+            models.Index(fields=["state", "created_at"], name="case_state_created"),
+            models.Index(fields=["category", "created_at"], name="case_category_created"),
+            # The sweep's three set-based scans.
+            models.Index(fields=["remind_at"], name="case_remind_at"),
+            models.Index(fields=["acknowledge_by"], name="case_acknowledge_by"),
+            models.Index(fields=["handle_by"], name="case_handle_by"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+
+class AssignmentState(models.TextChoices):
+    DISPATCHED = "dispatched", "已派遣"
+    ACKNOWLEDGED = "acknowledged", "已报到"
+    REJECTED = "rejected", "已退单"
+    RESOLVED = "resolved", "已办结"
+
+
+class CaseAssignment(models.Model):
+    """One department's part in a whistled case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="case_assignments")
+    state = models.CharField(max_length=16, choices=AssignmentState.choices, default=AssignmentState.DISPATCHED)
+    dispatched_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    reject_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["case_id", "id"]
+        indexes = [models.Index(fields=["department", "state"], name="case_assignment_inbox")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.department_id}"
+
+
+class CaseEvent(models.Model):
+    """The append-only timeline: services create rows, nothing updates or deletes them."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    role = models.CharField(max_length=16)
+    action = models.CharField(max_length=32)  # a workflow Action, or "submit", "remind", "overdue"
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16, blank=True)
+    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)  # reason, result or comment
+    rating = models.CharField(max_length=24, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

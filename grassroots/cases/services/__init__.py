@@ -8,6 +8,7 @@ from grassroots.cases.services.calendar import (
     calendar_import,
     calendar_year_mark,
 )
+from grassroots.cases.services.cases import Conflict, Submitted, case_act, case_submit
 from grassroots.cases.services.deadlines import format_deadline, parse_deadline
 from grassroots.cases.services.duty import (
     Deadlines,
@@ -26,19 +27,25 @@ from grassroots.cases.services.duty_import import (
     rows_from_token,
 )
 from grassroots.cases.services.seed import categories_seed
+from grassroots.cases.services.sweep import SweepReport, sla_sweep
 
 __all__ = [
     "CalendarImportError",
     "CalendarImportResult",
+    "Conflict",
     "Deadlines",
     "DutyImportError",
     "DutyImportPreview",
+    "Submitted",
+    "SweepReport",
     "assignment_delete",
     "assignment_save",
     "calendar_day_clear",
     "calendar_day_set",
     "calendar_import",
     "calendar_year_mark",
+    "case_act",
+    "case_submit",
     "categories_seed",
     "category_create",
     "category_update",
@@ -49,4 +56,5 @@ __all__ = [
     "preview_token",
     "read_duty_rows",
     "rows_from_token",
+    "sla_sweep",
 ]

@@ -300,3 +300,36 @@ def duty_for(*, category: Category, area: Area) -> Duty:
 
 def active_departments() -> list[Department]:
     return list(Department.objects.filter(is_active=True).select_related("area").order_by("path", "name"))
+
+
+from grassroots.cases.selectors.cases import (  # noqa: E402
+    ACTING_ROLES,
+    CasePage,
+    acting_roles,
+    caller_actions,
+    case_assignments,
+    case_get,
+    case_list,
+    case_queryset,
+    case_timeline,
+    duplicate_candidates,
+    may_act,
+    may_report,
+    visible_q,
+)
+
+__all__ = [
+    "ACTING_ROLES",
+    "CasePage",
+    "acting_roles",
+    "caller_actions",
+    "case_assignments",
+    "case_get",
+    "case_list",
+    "case_queryset",
+    "case_timeline",
+    "duplicate_candidates",
+    "may_act",
+    "may_report",
+    "visible_q",
+]
