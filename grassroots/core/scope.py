@@ -18,8 +18,9 @@ class PathStartsWith(Lookup):
 
     Django's ``startswith`` is ``LIKE``, which SQLite compares without regard to ASCII
     case, so a scope "3205.ab" would also cover "3205.AB". PostgreSQL keeps ``LIKE``
-    (case-sensitive, and served by the ``varchar_pattern_ops`` index); SQLite compares
-    the leading characters exactly.
+    (case-sensitive, and served by the ``varchar_pattern_ops`` index). On SQLite it is a
+    range ``prefix <= x < successor(prefix)``: exact under the BINARY collation (UTF-8
+    byte order is code-point order) and, unlike ``LIKE`` or ``substr``, served by an index.
     """
 
     lookup_name = "path_startswith"
@@ -33,7 +34,10 @@ class PathStartsWith(Lookup):
     def as_sqlite(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         prefix = str(self.rhs)
-        return f"substr({lhs}, 1, %s) = %s", [*lhs_params, len(prefix), prefix]
+        if not prefix:
+            return "1 = 1", []
+        successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        return f"({lhs} >= %s AND {lhs} < %s)", [*lhs_params, prefix, *lhs_params, successor]
 
 
 @dataclass(frozen=True)

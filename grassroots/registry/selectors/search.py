@@ -103,7 +103,10 @@ def person_search(*, actor: Actor, scope: Scope, query: str, limit: int = 50) ->
         people = list(base.filter(id_number_hash=crypto.blind_index(parsed.value, context=ID_CONTEXT))[:limit])
     elif parsed.kind == Kind.PHONE:
         people = list(
-            base.filter(phone_hash=crypto.blind_index(parsed.value, context=PHONE_CONTEXT)).order_by("id")[:limit]
+            # Ordered by the searched column first, so the planner walks its index, not the primary key's.
+            base.filter(phone_hash=crypto.blind_index(parsed.value, context=PHONE_CONTEXT)).order_by(
+                "phone_hash", "id"
+            )[:limit]
         )
     elif parsed.kind == Kind.PINYIN:
         people = _by_pinyin(base, parsed.value, limit)
@@ -139,7 +142,7 @@ def _by_pinyin(base: QuerySet[Person], key: str, limit: int) -> list[Person]:
 
 
 def _by_name(base: QuerySet[Person], name: str, limit: int) -> list[Person]:
-    exact = list(base.filter(name=name).order_by("id")[:limit])
+    exact = list(base.filter(name=name).order_by("name", "id")[:limit])
     key = name_keys(name)[0]
     if not key or len(exact) >= limit:
         return exact
