@@ -320,7 +320,7 @@ class CommunityWriter:
         self.counts.persons += fastinsert.insert_rows(Person, _PERSON_FIELDS, rows)
         through = Person.tags.through
         self.counts.person_tags += fastinsert.insert_rows(through, ["person", "tag"], links)
-        fastinsert.insert_rows(
+        self.counts.residences += fastinsert.insert_rows(
             Residence,
             ["person", "kind", "dwelling", "address", "path", "since"],
             ((p, k, d, a, pa, s.isoformat()) for p, k, d, a, pa, s in residences),

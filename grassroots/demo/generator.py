@@ -40,6 +40,7 @@ class Counts:
     households: int = 0
     persons: int = 0
     person_tags: int = 0
+    residences: int = 0
     departments: int = 0
     users: int = 0
     worker_profiles: int = 0
