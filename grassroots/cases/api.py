@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.urls import reverse
+from ninja import File, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from grassroots.accounts.models import Role as AccountRole
@@ -13,7 +15,8 @@ from grassroots.accounts.scopes import scope_for
 from grassroots.cases import selectors, services
 from grassroots.cases.coords import gcj02_to_wgs84
 from grassroots.cases.models import Case, Category
-from grassroots.cases.schemas import ActIn, CaseDetailOut, CaseIn, CasePageOut, SubmittedOut
+from grassroots.cases.schemas import ActIn, CaseDetailOut, CaseIn, CasePageOut, PhotoOut, SubmittedOut
+from grassroots.cases.services.photos import photo_upload
 from grassroots.cases.workflow import Action, CaseState, Command, Rating, Role
 from grassroots.core.errors import DomainError, Forbidden
 from grassroots.core.scope import Scope
@@ -50,6 +53,24 @@ def _case_out(case: Case) -> dict[str, Any]:
     }
 
 
+@router.post("/photos", response={201: PhotoOut}, summary="Upload one photo (JPEG/PNG/WebP ≤ 10 MB; metadata removed)")
+def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
+    user: Any = request.user
+    if not selectors.acting_roles(user):
+        raise Forbidden()
+    photo = photo_upload(actor=user, upload=file, name=file.name or "", size=file.size)
+    return Status(
+        201,
+        {
+            "id": photo.pk,
+            "url": reverse("cases:photo", args=[photo.pk]),
+            "width": photo.width,
+            "height": photo.height,
+            "content_type": photo.content_type,
+        },
+    )
+
+
 @router.post(
     "/", response={201: SubmittedOut}, summary="Report a problem (the grid is found from the point or building)"
 )
@@ -81,6 +102,7 @@ def submit(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
         lon=lon,
         lat=lat,
         building=building,
+        photos=body.photos,
     )
     case = Case.objects.select_related("category", "grid").get(pk=result.case.pk)
     visible = selectors.case_queryset(user=user).filter(pk__in=[d.pk for d in result.duplicates])
@@ -171,7 +193,7 @@ def act(request: HttpRequest, case_id: int, body: ActIn) -> dict[str, Any]:
         reason=body.reason,
         result=body.result,
         comment=body.comment,
-        photos=tuple(body.photos),
+        photos=tuple(str(p) for p in body.photos),
         rating=_choice(Rating, body.rating, "rating") if body.rating else None,
         target_case_id=body.target_case_id,
         departments=tuple(body.departments),

@@ -145,6 +145,7 @@ class Channel(models.TextChoices):
     VISIT = "visit", "走访"
     WISH_WALL = "wish_wall", "微心愿墙"
     QR_CODE = "qr_code", "楼栋二维码"
+    OPEN311 = "open311", "Open311接口"
 
 
 CASE_STATE_CHOICES = [(state.value, state.label) for state in CaseState]
@@ -195,6 +196,13 @@ class Case(models.Model):
     evaluated_since_close = models.BooleanField(default=False)
     rating = models.CharField("评价", max_length=24, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    # The order number of an outside system (12345 hotline, an Open311 client): imports are idempotent by it.
+    external_ref = models.CharField("外部编号", max_length=64, blank=True)
+    # A caller's contact from the hotline or Open311: the phone sealed like the registry's, shown masked.
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone_sealed = models.BinaryField(null=True, blank=True)
+    contact_phone_masked = models.CharField("联系电话", max_length=20, blank=True)
+    address_text = models.CharField("地址", max_length=255, blank=True)  # as the reporter gave it
     version = models.PositiveIntegerField(default=1)  # optimistic concurrency: every transition bumps it
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
@@ -213,6 +221,13 @@ class Case(models.Model):
             models.Index(fields=["remind_at"], name="case_remind_at"),
             models.Index(fields=["acknowledge_by"], name="case_acknowledge_by"),
             models.Index(fields=["handle_by"], name="case_handle_by"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_ref"],
+                condition=~models.Q(external_ref=""),
+                name="case_external_ref_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -269,3 +284,44 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PhotoStage(models.TextChoices):
+    REPORT = "report", "上报"
+    RESULT = "result", "办结"
+    VERIFY = "verify", "核实"
+
+
+def _photo_path(photo: CasePhoto, filename: str) -> str:
+    # Named by content hash: no user-chosen name ever reaches the file system.
+    return f"cases/photos/{photo.sha256[:2]}/{photo.sha256}.{photo.extension}"
+
+
+class CasePhoto(models.Model):
+    """A photo re-encoded without metadata. Uploaded first (``case`` empty), then attached by a case step."""
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField("环节", max_length=8, choices=PhotoStage.choices, blank=True)
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="photos")
+    file = models.FileField(upload_to=_photo_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    extension = models.CharField(max_length=8)  # jpg, png, webp: what we wrote, not what was sent
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()  # bytes stored
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["case", "stage"], name="case_photo_case_stage"),
+            models.Index(fields=["uploaded_by", "created_at"], name="case_photo_staged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of case {self.case_id}"

@@ -16,6 +16,15 @@ class CaseIn(Schema):
     lat: float | None = None
     coord_system: Literal["wgs84", "gcj02"] = "wgs84"  # phones report GCJ-02
     building_id: int | None = None
+    photos: list[int] = []  # ids from POST /cases/photos, at most 9
+
+
+class PhotoOut(Schema):
+    id: int
+    url: str
+    width: int
+    height: int
+    content_type: str
 
 
 class CaseOut(Schema):
@@ -97,6 +106,6 @@ class ActIn(Schema):
     result: str = ""
     comment: str = ""
     rating: str | None = None
-    photos: list[str] = []
+    photos: list[int] = []  # ids from POST /cases/photos (resolve and verification steps)
     target_case_id: int | None = None
     departments: list[int] = []

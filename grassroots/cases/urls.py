@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grassroots.cases import views
+from grassroots.cases import photo_views, urls_hotline, urls_measures, urls_qr, urls_resident, urls_staff, views
 
 app_name = "cases"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("duty/assignments/<int:assignment_id>/delete/", views.assignment_delete, name="assignment_delete"),
     path("duty/import/", views.duty_import, name="duty_import"),
     path("duty/import/confirm/", views.duty_import_confirm, name="duty_import_confirm"),
+    path("photos/<int:photo_id>/", photo_views.photo, name="photo"),
+    *urls_resident.urlpatterns,
+    *urls_staff.urlpatterns,
+    *urls_hotline.urlpatterns,
+    *urls_measures.urlpatterns,
+    *urls_qr.urlpatterns,
 ]

@@ -8,6 +8,7 @@ timeline event, assignments, audit entry and outbox rows are written in the same
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -19,10 +20,12 @@ from grassroots.accounts.models import Department, User
 from grassroots.accounts.models import Role as AccountRole
 from grassroots.audit.services import actor_of, audit_record
 from grassroots.cases import selectors as duty_selectors  # a module: selectors import services.deadlines
-from grassroots.cases.models import AssignmentState, Case, CaseAssignment, CaseEvent, Category, Channel
+from grassroots.cases.models import AssignmentState, Case, CaseAssignment, CaseEvent, Category, Channel, PhotoStage
 from grassroots.cases.selectors.cases import acting_roles, duplicate_candidates, may_act, visible_q
+from grassroots.cases.services.photos import photos_attach
 from grassroots.cases.workflow import (
     FINAL_STATES,
+    MAX_PHOTOS,
     TZ,
     Action,
     CaseSnapshot,
@@ -38,7 +41,9 @@ from grassroots.cases.workflow import (
     reminder_at,
 )
 from grassroots.core import clock
+from grassroots.core.crypto import encrypt
 from grassroots.core.errors import DomainError, Forbidden, NotFound
+from grassroots.core.masking import mask_phone
 from grassroots.core.scope import Scope
 from grassroots.notify.services import notify
 from grassroots.places import selectors as places
@@ -47,6 +52,13 @@ from grassroots.places.models import Building
 logger = logging.getLogger(__name__)
 
 DISPATCHING = (Action.whistle, Action.re_dispatch, Action.arbitrate)
+# Steps that may carry photos, and as what.
+PHOTO_STAGES = {
+    Action.resolve: PhotoStage.RESULT,
+    Action.begin_verification: PhotoStage.VERIFY,
+    Action.verify_pass: PhotoStage.VERIFY,
+    Action.verify_fail: PhotoStage.VERIFY,
+}
 ACTIVE_ASSIGNMENT = (AssignmentState.DISPATCHED, AssignmentState.ACKNOWLEDGED)
 
 
@@ -89,9 +101,18 @@ def case_submit(
     lon: float | None = None,
     lat: float | None = None,
     building: Building | None = None,
+    photos: Sequence[int | str] = (),
+    external_ref: str = "",
+    contact_name: str = "",
+    contact_phone: str = "",
+    address_text: str = "",
     now: datetime | None = None,
 ) -> Submitted:
-    """Record a new case at a WGS-84 point or a building; the grid is found from either."""
+    """Record a new case at a WGS-84 point or a building; the grid is found from either.
+
+    ``photos`` are ids the actor uploaded with ``photo_upload``; ``external_ref`` is an outside
+    system's order number (12345, Open311), unique per channel; the contact phone is sealed.
+    """
     now = now or clock.now()
     if channel not in Channel.values:
         raise DomainError(f"未知的来源渠道“{channel}”。", field="channel")
@@ -114,10 +135,18 @@ def case_submit(
         raise DomainError("请提供问题位置，或选择所在楼栋。", field="location")
     if not scope.covers_path(grid.path):
         raise Forbidden("该位置不在您的管辖范围内。")
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(f"最多上传 {MAX_PHOTOS} 张照片。", code="too_many_photos", field="photos")
+    contact = _contact(contact_phone)
     duplicates = duplicate_candidates(category=category, lon=lon, lat=lat, now=now)
     user = actor if getattr(actor, "is_authenticated", False) else None
     with transaction.atomic():
         case = Case.objects.create(
+            external_ref=external_ref.strip()[:64],
+            contact_name=contact_name.strip()[:50],
+            contact_phone_sealed=contact[0],
+            contact_phone_masked=contact[1],
+            address_text=address_text.strip()[:255],
             channel=channel,
             category=category,
             description=description.strip(),
@@ -133,7 +162,7 @@ def case_submit(
         case.number = f"{now.astimezone(TZ).year}-{case.pk:06d}"
         Case.objects.filter(pk=case.pk).update(number=case.number)
         role = acting_roles(user)[0].value if user is not None and acting_roles(user) else Role.resident.value
-        _event(
+        event = _event(
             case,
             at=now,
             actor=user,
@@ -141,8 +170,10 @@ def case_submit(
             action="submit",
             to_state=CaseState.submitted.value,
             note=case.description,
-            payload={"channel": channel, "duplicates": [d.pk for d in duplicates]},
-        ).save()
+            payload={"channel": channel, "duplicates": [d.pk for d in duplicates], "photos": [str(p) for p in photos]},
+        )
+        event.save()
+        photos_attach(actor=user, case=case, stage=PhotoStage.REPORT, photo_ids=photos, event=event)
         audit_record(
             actor=actor_of(user),
             action="cases.submit",
@@ -153,6 +184,16 @@ def case_submit(
             at=now,
         )
     return Submitted(case, duplicates)
+
+
+def _contact(phone: str) -> tuple[bytes | None, str]:
+    phone = phone.strip()
+    if not phone:
+        return None, ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not 7 <= len(digits) <= 15:
+        raise DomainError("联系电话格式不正确。", field="contact_phone")
+    return encrypt(digits, context="case.contact_phone"), mask_phone(digits)
 
 
 # --- act -------------------------------------------------------------------------------------
@@ -343,7 +384,13 @@ def case_act(
             raise Conflict()
         if action in DISPATCHING:
             _dispatch_write(case, departments, changes["acknowledge_by"], now)
-        CaseEvent.objects.bulk_create(events)
+        saved = CaseEvent.objects.bulk_create(events)
+        stage = PHOTO_STAGES.get(action)
+        if command.photos and stage is None:
+            raise DomainError(f"“{action.label}”不需要上传照片。", code="photo_invalid", field="photos")
+        if stage is not None:
+            event = saved[0] if saved[0].pk is not None else CaseEvent.objects.filter(case=case).last()
+            photos_attach(actor=actor, case=case, stage=stage, photo_ids=command.photos, event=event)
         audit_record(
             actor=actor_of(actor),
             action=f"cases.{action.value}",
