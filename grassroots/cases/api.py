@@ -14,7 +14,7 @@ from grassroots.accounts.models import Role as AccountRole
 from grassroots.accounts.scopes import scope_for
 from grassroots.cases import selectors, services
 from grassroots.cases.coords import gcj02_to_wgs84
-from grassroots.cases.models import Case, Category
+from grassroots.cases.models import Case, CasePhoto, Category
 from grassroots.cases.schemas import ActIn, CaseDetailOut, CaseIn, CasePageOut, PhotoOut, SubmittedOut
 from grassroots.cases.services.photos import photo_upload
 from grassroots.cases.workflow import Action, CaseState, Command, Rating, Role
@@ -59,16 +59,17 @@ def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[
     if not selectors.acting_roles(user):
         raise Forbidden()
     photo = photo_upload(actor=user, upload=file, name=file.name or "", size=file.size)
-    return Status(
-        201,
-        {
-            "id": photo.pk,
-            "url": reverse("cases:photo", args=[photo.pk]),
-            "width": photo.width,
-            "height": photo.height,
-            "content_type": photo.content_type,
-        },
-    )
+    return Status(201, _photo_out(photo))
+
+
+def _photo_out(photo: CasePhoto) -> dict[str, Any]:
+    return {
+        "id": photo.pk,
+        "url": reverse("cases:photo", args=[photo.pk]),
+        "width": photo.width,
+        "height": photo.height,
+        "content_type": photo.content_type,
+    }
 
 
 @router.post(
@@ -159,6 +160,9 @@ def _detail(user: Any, case: Case) -> dict[str, Any]:
             "reject_reason": a.reject_reason,
         }
         for a in selectors.case_assignments(case=case)
+    ]
+    data["photos"] = [
+        {**_photo_out(photo), "stage": photo.stage} for photo in CasePhoto.objects.filter(case=case).order_by("id")
     ]
     data["allowed_actions"] = [
         {"role": role.value, "action": action.value, "label": action.label}

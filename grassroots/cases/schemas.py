@@ -92,10 +92,15 @@ class ActionOut(Schema):
     label: str
 
 
+class CasePhotoOut(PhotoOut):
+    stage: str
+
+
 class CaseDetailOut(CaseOut):
     timeline: list[EventOut]
     assignments: list[AssignmentOut]
     allowed_actions: list[ActionOut]
+    photos: list[CasePhotoOut]
 
 
 class ActIn(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -100,3 +101,47 @@ def test_list_is_paginated_and_filtered(client: Any, env: Env) -> None:
     page = client.get(f"{API}/", {"limit": 2, "offset": 0, "state": "submitted"}).json()
     assert page["total"] == 3 and len(page["items"]) == 2
     assert client.get(f"{API}/", {"overdue": True}).json()["total"] == 0
+
+
+def _jpeg_with_gps() -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 23.0, 0.0), 3: "E", 4: (120.0, 58.0, 0.0)}  # GPSInfo
+    exif[0x010F] = "PhoneMaker"  # Make
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_photos_upload_then_attach_through_the_api(client: Any, env: Env, settings: Any, tmp_path: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(env.user(Role.RESIDENT))
+    raw = _jpeg_with_gps()
+    assert Image.open(io.BytesIO(raw)).getexif().get_ifd(0x8825)  # the phone's GPS is really in the upload
+    uploaded = client.post(f"{API}/photos", {"file": SimpleUploadedFile("IMG_0001.jpg", raw, "image/jpeg")})
+    assert uploaded.status_code == 201, uploaded.content
+    photo = uploaded.json()
+    stored = client.get(photo["url"])
+    assert stored.status_code == 200 and stored["Content-Type"] == "image/jpeg"
+    clean = Image.open(io.BytesIO(b"".join(stored.streaming_content)))
+    assert not clean.getexif() and "exif" not in clean.info
+    fake = client.post(f"{API}/photos", {"file": SimpleUploadedFile("x.jpg", b"not an image at all", "image/jpeg")})
+    assert fake.status_code == 422 and "图片" in fake.json()["detail"]
+
+    case_id = report(client, env, photos=[photo["id"]]).json()["case"]["id"]
+    detail = client.get(f"{API}/{case_id}").json()
+    assert [(p["id"], p["stage"]) for p in detail["photos"]] == [(photo["id"], "report")]
+    # The same photo cannot be attached twice, and other people's photos not at all.
+    again = report(client, env, photos=[photo["id"]])
+    assert again.status_code == 422 and again.json()["field"] == "photos"
+    client.force_login(env.tree.outsiders[Role.COMMUNITY_WORKER])
+    assert client.get(photo["url"]).status_code == 404
+    client.force_login(env.user(Role.COMMUNITY_WORKER))
+    assert client.get(photo["url"]).status_code == 200
+    accept = post(client, f"{API}/{case_id}/actions", {"action": "accept", "expected_version": 1, "photos": [1]})
+    assert accept.status_code == 422 and accept.json()["field"] == "photos"

@@ -303,6 +303,8 @@ def case_act(
     now = now or clock.now()
     command = replace(command, role=role)
     action = command.action
+    if command.photos and action not in PHOTO_STAGES:
+        raise DomainError(f"“{action.label}”不需要上传照片。", code="photo_invalid", field="photos")
     with transaction.atomic():
         case = Case.objects.select_related("category", "grid").filter(pk=case_id).first()
         if case is None or not Case.objects.filter(visible_q(actor), pk=case_id).exists():
@@ -386,8 +388,6 @@ def case_act(
             _dispatch_write(case, departments, changes["acknowledge_by"], now)
         saved = CaseEvent.objects.bulk_create(events)
         stage = PHOTO_STAGES.get(action)
-        if command.photos and stage is None:
-            raise DomainError(f"“{action.label}”不需要上传照片。", code="photo_invalid", field="photos")
         if stage is not None:
             event = saved[0] if saved[0].pk is not None else CaseEvent.objects.filter(case=case).last()
             photos_attach(actor=actor, case=case, stage=stage, photo_ids=command.photos, event=event)
