@@ -8,38 +8,16 @@ browser download is never used (the network is closed).
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from grassroots.core.ids import make_id_number
 from grassroots.core.masking import mask_id_number
-from tests.factories import PASSWORD
+from tests.browser.conftest import log_in, shot
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-# Without these Chromium floods the closed network with refused connections (shared FINDINGS).
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The resident add_resident() registers: the first dwelling of 1幢 (1单元 101室).
 FULL_ID = make_id_number("320583", date(1950, 3, 9), 1, "M")
 MASKED_ID = mask_id_number(FULL_ID)
@@ -54,107 +32,6 @@ add_resident(tree)
 """
 
 
-def _require_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = "Debian chromium is not installed at /usr/bin/chromium (run scripts/system_deps.sh)"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _run(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    if result.returncode != 0:
-        pytest.fail(f"{' '.join(args[1:3])} failed:\n{result.stdout}\n{result.stderr}")
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:  # noqa: S310 - local URL
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail("the server did not answer /healthz in time")
-
-
-@pytest.fixture(scope="module")
-def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_chromium()
-    var = tmp_path_factory.mktemp("browser-var")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GRASSROOTS_") and k != "DATABASE_URL"}
-    env.update(
-        GRASSROOTS_VAR_DIR=str(var),
-        DATABASE_URL=f"sqlite:///{var}/db.sqlite3",
-        GRASSROOTS_ENV="development",
-        GRASSROOTS_DEBUG="1",  # runserver serves static files only in debug mode
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONPATH=str(ROOT),
-    )
-    manage = [sys.executable, "manage.py"]
-    _run([*manage, "migrate", "--noinput", "-v0"], env)
-    _run([*manage, "init_keys"], env)
-    _run([sys.executable, "-c", SEED], env)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*manage, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, server)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-@pytest.fixture(scope="module")
-def browser(live_server_url: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _shot(page, name: str, *, full_page: bool = True) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page, animations="disabled")
-
-
-def _log_in(page, base: str, username: str, shot: str | None = None) -> None:
-    page.goto(base + "/accounts/login/")
-    assert page.locator("h1").inner_text() == "登录"
-    if shot:
-        _shot(page, shot)
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base + "/")
-
-
 def _walk_to_dwelling(page, base: str, prefix: str) -> None:
     """From the home page down to 1单元 101室, clicking links like a user would."""
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="地点").click()
@@ -163,10 +40,10 @@ def _walk_to_dwelling(page, base: str, prefix: str) -> None:
     page.wait_for_url("**/places/area/*/")
     assert page.locator("h1").inner_text() == "网格一"
     _wait_for_map(page)
-    _shot(page, f"{prefix}-area")
+    shot(page, f"{prefix}-area")
     page.get_by_role("link", name="阳光花园 1幢").click()
     page.wait_for_url("**/places/building/*/")
-    _shot(page, f"{prefix}-building")
+    shot(page, f"{prefix}-building")
     page.locator("section.entrance").first.get_by_role("link", name="101", exact=True).click()
     page.wait_for_url("**/places/dwelling/*/")
 
@@ -181,19 +58,19 @@ def test_grid_worker_walks_down_to_a_dwelling(browser, live_server_url: str) -> 
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page = context.new_page()
     try:
-        _log_in(page, base, "in_grid_worker", shot="desktop-login")
+        log_in(page, base, "in_grid_worker", screenshot="desktop-login")
         assert "网格员" in page.locator(".topbar").inner_text()
-        _shot(page, "desktop-home")
+        shot(page, "desktop-home")
         _walk_to_dwelling(page, base, "desktop")
         residents = page.locator("table.responsive")
         assert residents.get_by_text("张伟").is_visible()
         assert residents.get_by_text(MASKED_ID).is_visible()
         assert FULL_ID not in page.content()
-        _shot(page, "desktop-dwelling")
+        shot(page, "desktop-dwelling")
         page.get_by_role("link", name="网格地图").click()
         _wait_for_map(page)
         assert "网格类型" in page.locator("#map-legend").inner_text()
-        _shot(page, "desktop-map")
+        shot(page, "desktop-map")
     finally:
         context.close()
 
@@ -203,18 +80,18 @@ def test_phone_width_pages(browser, live_server_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     page = context.new_page()
     try:
-        _log_in(page, base, "in_grid_worker", shot="phone-login")
-        _shot(page, "phone-home")
+        log_in(page, base, "in_grid_worker", screenshot="phone-login")
+        shot(page, "phone-home")
         _walk_to_dwelling(page, base, "phone")
         assert page.get_by_text(MASKED_ID).is_visible()
         assert FULL_ID not in page.content()
         # Nothing wider than the screen: the page never scrolls sideways on a phone.
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        _shot(page, "phone-dwelling")
+        shot(page, "phone-dwelling")
         page.get_by_role("link", name="网格地图").click()
         _wait_for_map(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        _shot(page, "phone-map")
+        shot(page, "phone-map")
     finally:
         context.close()
 
@@ -224,7 +101,7 @@ def test_dispatcher_expands_the_tree_and_colours_the_map(browser, live_server_ur
     context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     page = context.new_page()
     try:
-        _log_in(page, base, "in_subdistrict_dispatcher")
+        log_in(page, base, "in_subdistrict_dispatcher")
         page.goto(base + "/places/")
         # Open 玉山镇 in place (htmx), then 城北社区 inside it, without leaving the page.
         page.locator("summary", has_text="玉山镇").click(position={"x": 12, "y": 16})
@@ -233,7 +110,7 @@ def test_dispatcher_expands_the_tree_and_colours_the_map(browser, live_server_ur
         community.click(position={"x": 12, "y": 16})
         page.get_by_role("link", name="网格二").wait_for()
         assert page.url == base + "/places/"
-        _shot(page, "desktop-tree")
+        shot(page, "desktop-tree")
         page.get_by_role("navigation", name="主导航").get_by_role("link", name="网格地图").click()
         _wait_for_map(page)
         assert page.locator("[data-grid-map] path.leaflet-interactive").count() == 3  # 网格一、二、三
@@ -246,6 +123,6 @@ def test_dispatcher_expands_the_tree_and_colours_the_map(browser, live_server_ur
         assert popup.get_by_role("link", name="查看网格详情").count() == 1
         page.mouse.move(5, 5)  # off the map, so the hover tooltip does not cover the picture
         page.wait_for_timeout(400)  # let the popup's auto-pan finish before the picture
-        _shot(page, "desktop-map-households", full_page=False)
+        shot(page, "desktop-map-households", full_page=False)
     finally:
         context.close()
