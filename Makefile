@@ -40,6 +40,7 @@ demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py demo_accounts
 	$(PY) manage.py seed_categories
+	$(PY) manage.py demo_cases
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from grassroots.accounts.models import Department, GridRoleAssignment, Role, User, WorkerProfile
+from grassroots.cases.models import Case, CaseAssignment, CaseEvent, CasePhoto, DutyAssignment
 from grassroots.places.models import Area, Building, Compound, Dwelling, Entrance
 from grassroots.registry.models import Household, Person, Residence
 
@@ -31,7 +32,21 @@ def delete_demo_city(root_path: str) -> dict[str, int]:
     persons = Person.objects.filter(inside)
     deleted["person_tags"] = Person.tags.through.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
     deleted["residences"] = Residence.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
+    cases = Case.objects.filter(inside).values("pk")
+    for label, case_model in [
+        ("case_photos", CasePhoto),
+        ("case_events", CaseEvent),
+        ("case_assignments", CaseAssignment),
+    ]:
+        deleted[label] = case_model._default_manager.filter(case_id__in=cases)._raw_delete(db)
+    Case.objects.filter(inside, merged_into__isnull=False).update(merged_into=None)
+    duty = DutyAssignment.objects.filter(inside).values("pk")
+    deleted["duty_departments"] = DutyAssignment.departments.through.objects.filter(
+        dutyassignment_id__in=duty
+    )._raw_delete(db)
     for label, model in [
+        ("cases", Case),
+        ("duty_assignments", DutyAssignment),
         ("persons", Person),
         ("households", Household),
         ("dwellings", Dwelling),
