@@ -188,6 +188,11 @@ def test_whole_loop_with_whistle_and_evaluation_reopen(env: Env) -> None:
     case = act(env, case, AccountRole.GRID_WORKER, Action.begin_verification)
     case = act(env, case, AccountRole.GRID_WORKER, Action.verify_pass)
     assert case.state == CaseState.closed and case.closed_at == NOW
+    # The reporter heard twice: accepted (the whistle) and closed, asking for a rating.
+    reporter = env.user(AccountRole.RESIDENT)
+    news = Notification.objects.filter(user_id=reporter.pk).order_by("id")  # type: ignore[attr-defined]
+    assert [n.kind for n in news] == ["case.reporter.whistle", "case.reporter.verify_pass"]
+    assert case.number in news.last().body and "评价" in news.last().subject
 
     later = NOW + timedelta(days=2)
     case = act(env, case, AccountRole.RESIDENT, Action.evaluate, rating=Rating.unsatisfied, at=later)
@@ -351,6 +356,7 @@ def test_notifications_roll_back_with_the_change(env: Env) -> None:
     with pytest.raises(RuntimeError), transaction.atomic():
         act(env, case, AccountRole.COMMUNITY_WORKER, Action.whistle)
         assert Notification.objects.filter(kind="case.dispatch").count() == 1
+        assert Notification.objects.filter(kind="case.reporter.whistle").count() == 1
         raise RuntimeError("the request fails after the whistle")
     assert not Notification.objects.exists()
     assert Case.objects.get(pk=case.pk).state == CaseState.submitted

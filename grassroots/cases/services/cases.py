@@ -391,6 +391,7 @@ def case_act(
         if stage is not None:
             event = saved[0] if saved[0].pk is not None else CaseEvent.objects.filter(case=case).last()
             photos_attach(actor=actor, case=case, stage=stage, photo_ids=command.photos, event=event)
+        _tell_reporter(case, action, command, changes["state"], expected_version)
         audit_record(
             actor=actor_of(actor),
             action=f"cases.{action.value}",
@@ -401,6 +402,34 @@ def case_act(
             at=now,
         )
     return Case.objects.select_related("category", "grid").get(pk=case.pk)
+
+
+# What the person who reported a case hears, and when (in-app by default; SMS if configured).
+REPORTER_NEWS: dict[Action, tuple[str, str]] = {
+    Action.accept: ("您反映的问题已受理", "社区已受理您反映的问题（{number}），将尽快处理。"),
+    Action.whistle: ("您反映的问题已受理", "您反映的问题（{number}）已派至相关部门办理。"),
+    Action.verify_pass: ("您反映的问题已办结，请评价", "您反映的问题（{number}）已办结并经网格员核实，请在7天内评价。"),
+    Action.merge: ("您反映的问题已合并办理", "您反映的问题（{number}）与他人反映的同一问题合并办理。"),
+    Action.cancel: ("您反映的问题未予受理", "您反映的问题（{number}）未予受理：{note}"),
+}
+
+
+def _tell_reporter(case: Case, action: Action, command: Command, state: str, version: int) -> None:
+    news = REPORTER_NEWS.get(action)
+    if news is None or case.reporter_id is None or command.role is Role.resident:
+        return
+    if action is Action.whistle and case.state != CaseState.submitted.value:
+        return  # only the first acceptance is news
+    subject, body = news
+    notify(
+        recipients=[case.reporter_id],
+        kind=f"case.reporter.{action.value}",
+        subject=subject,
+        body=body.format(number=case.number, note=command.reason or "不属于受理范围"),
+        idempotency_key=f"case:{case.pk}:reporter:{action.value}:v{version}",
+        payload={"case_id": case.pk, "state": state},
+        area_path=case.path,
+    )
 
 
 def _effects(
