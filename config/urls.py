@@ -12,5 +12,6 @@ urlpatterns = [
     path("registry/imports/", include("grassroots.registry.imports.urls")),
     path("registry/", include("grassroots.registry.urls")),
     path("cases/", include("grassroots.cases.urls")),
+    path("messages/", include("grassroots.notify.urls")),
     path("api/v1/", api.urls),
 ]

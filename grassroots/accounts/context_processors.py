@@ -10,9 +10,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from grassroots.accounts.models import Role
 from grassroots.accounts.scopes import CAPABILITIES, can
+from grassroots.notify.selectors import unread_count
 
 # (label, url name, capability or None for everyone signed in, what the home page says of it)
 NAV: list[tuple[str, str, str | None, str]] = [
@@ -62,6 +64,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {
         "nav": items,
+        # Lazy: one COUNT only on pages whose template shows the badge.
+        "unread_messages": SimpleLazyObject(lambda: unread_count(user_id=user.pk)),
         "role_label": user.get_role_display(),
         "user_display_name": user.display_name or user.get_username(),
         "scope_label": scope_label(user),

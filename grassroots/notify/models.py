@@ -69,6 +69,7 @@ class Notification(models.Model):
     last_error = models.TextField(blank=True)  # English, for operators; never contains the address
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)  # the recipient saw it in 我的消息
 
     objects = NotificationQuerySet.as_manager()
 
@@ -76,7 +77,10 @@ class Notification(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "通知"
         verbose_name_plural = "通知"
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notify_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notify_due_idx"),
+            models.Index(fields=["user_id", "read_at"], name="notify_unread_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.kind} #{self.pk} ({self.status})"

@@ -345,3 +345,9 @@ def notification_retry(*, actor: Actor, notification: Notification) -> Notificat
     transaction.on_commit(_enqueue_delivery)
     notification.refresh_from_db()
     return notification
+
+
+def messages_mark_read(*, user_id: int, ids: Sequence[int], now: datetime | None = None) -> int:
+    """Mark the user's own messages read (others' ids are ignored); answers how many changed."""
+    now = now or clock.now()
+    return Notification.objects.for_user(user_id).filter(pk__in=list(ids), read_at__isnull=True).update(read_at=now)
