@@ -14,4 +14,5 @@ urlpatterns = [
     path("cases/", include("grassroots.cases.urls")),
     path("messages/", include("grassroots.notify.urls")),
     path("api/v1/", api.urls),
+    path("open311/v2/", include("grassroots.cases.urls_open311")),
 ]

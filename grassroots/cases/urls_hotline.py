@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from grassroots.cases import hotline_views
+
+urlpatterns: list[URLPattern] = [
+    path("hotline/import/", hotline_views.hotline_import, name="hotline_import"),
+    path("hotline/import/confirm/", hotline_views.hotline_import_confirm, name="hotline_import_confirm"),
+    path("hotline/import/report/", hotline_views.hotline_import_report, name="hotline_import_report"),
+]
