@@ -16,8 +16,8 @@ from grassroots.accounts.models import Role
 from grassroots.accounts.scopes import CAPABILITIES, can
 from grassroots.notify.selectors import unread_count
 
-# (label, url name, capability or None for everyone signed in, what the home page says of it)
-NAV: list[tuple[str, str, str | None, str]] = [
+# (label, url name, capability — or any of several — or None for everyone signed in, what the home page says of it)
+NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ("首页", "home", None, ""),
     ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
     ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
@@ -30,7 +30,20 @@ NAV: list[tuple[str, str, str | None, str]] = [
     # Case-loop configuration, also named by URL only (cases sits above accounts).
     ("事项清单", "cases:duty", "accounts.manage", "事项分类、各区域的责任部门、哨类和办理时限"),
     ("节假日", "cases:calendar", "accounts.manage", "录入和导入国务院节假日安排，办理时限按工作日计算"),
+    (
+        "12345工单",
+        "cases:hotline_import",
+        ("cases.handle", "cases.dispatch"),
+        "导入12345热线工单，按工单编号去重，逐行定位到网格",
+    ),
 ]
+
+
+def _allowed(user: Any, capability: str | tuple[str, ...] | None) -> bool:
+    if capability is None:
+        return True
+    wanted = (capability,) if isinstance(capability, str) else capability
+    return any(can(user, c) for c in wanted)
 
 
 def scope_label(user: Any) -> str:
@@ -55,7 +68,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     items: list[dict[str, Any]] = [
         {"label": label, "url": reverse(name), "active": False, "hint": hint}
         for label, name, capability, hint in NAV
-        if capability is None or can(user, capability)
+        if _allowed(user, capability)
     ]
     # A section stays highlighted on its sub-pages: the longest matching prefix wins,
     # so /places/map/ lights 网格地图, not 地点; "/" matches only itself.
