@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from grassroots.cases import qr
+
+# kind: "buildings" or "compounds" (anything else is a 404).
+urlpatterns: list[URLPattern] = [
+    path("qr/<str:kind>/<int:pk>.pdf", qr.qr_sheet, name="qr_sheet"),
+    path("qr/<str:kind>/<int:pk>/", qr.qr_preview, name="qr_preview"),
+]

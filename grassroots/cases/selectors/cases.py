@@ -143,15 +143,37 @@ def case_assignments(*, case: Case) -> list[CaseAssignment]:
     return list(CaseAssignment.objects.filter(case=case).select_related("department").order_by("id"))
 
 
+def department_actions(case: Case, assignment: CaseAssignment | None) -> list[Action]:
+    """What a department may do next with its own part of a case (the service checks again).
+
+    With two departments on one case, one may have reported in while the other has not: the
+    department's own assignment decides, not the case's state alone.
+    """
+    if assignment is None:
+        return []
+    state = CaseState(case.state)
+    if state not in (CaseState.dispatched, CaseState.acknowledged, CaseState.in_progress):
+        return []
+    if assignment.state == AssignmentState.DISPATCHED:
+        return [Action.acknowledge, Action.reject]
+    if assignment.state == AssignmentState.ACKNOWLEDGED:
+        return [Action.resolve] if state is CaseState.in_progress else [Action.start]
+    return []
+
+
 def caller_actions(*, user: Any, case: Case) -> list[tuple[Role, Action]]:
     """The buttons to offer: every (role, action) the table allows and the caller may act on."""
     state = CaseState(case.state)
-    return [
-        (role, action)
-        for role in acting_roles(user)
-        if may_act(user, role, case)
-        for action in allowed_actions(state, role)
-    ]
+    found: list[tuple[Role, Action]] = []
+    for role in acting_roles(user):
+        if not may_act(user, role, case):
+            continue
+        if role is Role.department:
+            own = CaseAssignment.objects.filter(case=case, department_id=user.department_id).first()
+            found += [(role, action) for action in department_actions(case, own)]
+        else:
+            found += [(role, action) for action in allowed_actions(state, role)]
+    return found
 
 
 def duplicate_candidates(
