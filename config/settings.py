@@ -37,6 +37,8 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# The public address QR sheets encode (behind a reverse proxy the request's host may be internal).
+SITE_URL = os.environ.get("GRASSROOTS_SITE_URL", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("GRASSROOTS_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 if not PRODUCTION:
     ALLOWED_HOSTS += ["testserver"]

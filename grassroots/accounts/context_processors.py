@@ -19,6 +19,19 @@ from grassroots.notify.selectors import unread_count
 # (label, url name, capability — or any of several — or None for everyone signed in, what the home page says of it)
 NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ("首页", "home", None, ""),
+    # The case loop, named by URL only (cases sits above accounts).
+    ("随手拍", "cases:h5_report", "cases.h5", "拍照反映身边的问题，限时办理"),
+    ("我的反映", "cases:h5_mine", "cases.h5", "查看办理进度，评价办理结果"),
+    (
+        "受理队列",
+        "cases:queue",
+        ("cases.handle", "cases.dispatch"),
+        "待受理、退单、仲裁、超期和升级的案件，按紧急程度排列",
+    ),
+    ("部门待办", "cases:inbox", "cases.department", "派给本部门的案件：报到、处置、退单，按时限着色"),
+    ("巡查上报", "cases:patrol", "cases.report", "巡查中发现问题，拍照定位后上报"),
+    ("待核实", "cases:verify_list", "cases.report", "部门已办结、等待网格员现场核实的案件"),
+    ("全部案件", "cases:list", ("cases.view", "cases.department"), "辖区内的案件，可按状态、事项、来源、日期筛选"),
     ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
     ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
     # Registry pages, named by URL only: accounts sits below registry and may not import it.

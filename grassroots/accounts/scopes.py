@@ -14,7 +14,8 @@ from grassroots.core.scope import Scope
 # cases.report: raise a case in one's area; cases.view: see the cases of one's area; cases.handle: triage and handle
 # as a community; cases.dispatch: whistle and arbitrate as a subdistrict; cases.department: a department's inbox.
 CAPABILITIES: dict[str, frozenset[str]] = {
-    Role.RESIDENT: frozenset(),  # residents report and follow their own cases by role, not by capability
+    # Residents report and follow their own cases by role; "cases.h5" only shows them the phone pages.
+    Role.RESIDENT: frozenset({"cases.h5"}),
     Role.GRID_WORKER: frozenset({"places.browse", "registry.view", "registry.visit", "cases.report", "cases.view"}),
     Role.COMMUNITY_WORKER: frozenset(
         {
@@ -52,6 +53,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "cases.handle",
             "cases.dispatch",
             "cases.department",
+            "cases.h5",
         }
     ),
 }

@@ -438,10 +438,11 @@ def test_area_and_building_pages_do_not_grow_queries_with_rows(client, tree, dja
     large = {url: _count(client, url) for url in (community, grid, building)}
     assert large == small  # same number of queries with 8 grids / 6 buildings as with 2 / 1
 
-    # Session read and save (3), user, the user's area, then the page's own reads: a fixed budget.
-    with django_assert_max_num_queries(14):
+    # Session read and save (3), user, the user's area, the unread-message count, then the page's
+    # own reads: a fixed budget.
+    with django_assert_max_num_queries(15):
         client.get(community)
-    with django_assert_max_num_queries(16):  # + buildings and the four roles
+    with django_assert_max_num_queries(17):  # + buildings and the four roles
         client.get(grid)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         client.get(building)
