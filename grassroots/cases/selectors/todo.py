@@ -83,4 +83,3 @@ def todo_for(user: Any) -> list[TodoItem]:
         waiting = rows.filter(state__in=[S.resolved, S.verifying]).count()
         items.append(TodoItem("待核实", waiting, "cases:verify_list"))
     return items
-
