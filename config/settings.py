@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "grassroots.places",
     "grassroots.accounts",
     "grassroots.registry",
+    "grassroots.party",
+    "grassroots.volunteers",
     "grassroots.cases",
     "grassroots.demo",
 ]
