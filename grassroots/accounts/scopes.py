@@ -13,10 +13,15 @@ from grassroots.core.scope import Scope
 # registry.export_plain: plaintext xlsx with a reason; registry.visit: record household visits.
 # cases.report: raise a case in one's area; cases.view: see the cases of one's area; cases.handle: triage and handle
 # as a community; cases.dispatch: whistle and arbitrate as a subdistrict; cases.department: a department's inbox.
+# party.view / party.manage: organisations, members, check-ins, services, alliances; volunteers.view /
+# volunteers.manage: building roles, volunteers, talents, teams, activities, needs and resources;
+# mobilise: start a one-tap mobilisation (一键动员) in one's area and watch its roster.
 CAPABILITIES: dict[str, frozenset[str]] = {
     # Residents report and follow their own cases by role; "cases.h5" only shows them the phone pages.
     Role.RESIDENT: frozenset({"cases.h5"}),
-    Role.GRID_WORKER: frozenset({"places.browse", "registry.view", "registry.visit", "cases.report", "cases.view"}),
+    Role.GRID_WORKER: frozenset(
+        {"places.browse", "registry.view", "registry.visit", "cases.report", "cases.view", "volunteers.view"}
+    ),
     Role.COMMUNITY_WORKER: frozenset(
         {
             "places.browse",
@@ -29,14 +34,31 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "cases.report",
             "cases.view",
             "cases.handle",
+            "party.view",
+            "party.manage",
+            "volunteers.view",
+            "volunteers.manage",
+            "mobilise",
         }
     ),
     Role.SUBDISTRICT_DISPATCHER: frozenset(
-        {"places.browse", "registry.view", "registry.import", "registry.export", "cases.view", "cases.dispatch"}
+        {
+            "places.browse",
+            "registry.view",
+            "registry.import",
+            "registry.export",
+            "cases.view",
+            "cases.dispatch",
+            "party.view",
+            "volunteers.view",
+            "mobilise",
+        }
     ),
     Role.DEPARTMENT_OFFICER: frozenset({"places.browse", "cases.department"}),
-    Role.PARTY_SECRETARY: frozenset({"places.browse"}),
-    Role.DISTRICT_LEADER: frozenset({"places.browse", "cases.view"}),
+    Role.PARTY_SECRETARY: frozenset(
+        {"places.browse", "party.view", "party.manage", "volunteers.view", "volunteers.manage"}
+    ),
+    Role.DISTRICT_LEADER: frozenset({"places.browse", "cases.view", "party.view", "volunteers.view", "mobilise"}),
     Role.ADMIN: frozenset(
         {
             "places.browse",
@@ -54,6 +76,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "cases.dispatch",
             "cases.department",
             "cases.h5",
+            "party.view",
+            "party.manage",
+            "volunteers.view",
+            "volunteers.manage",
+            "mobilise",
         }
     ),
 }
