@@ -360,3 +360,16 @@ def test_notifications_roll_back_with_the_change(env: Env) -> None:
         raise RuntimeError("the request fails after the whistle")
     assert not Notification.objects.exists()
     assert Case.objects.get(pk=case.pk).state == CaseState.submitted
+
+
+def test_emergency_mode_puts_new_dispatches_on_the_emergency_clock(env: Env) -> None:
+    from grassroots.places import services as places_services
+
+    places_services.area_set_mode(actor=SYSTEM, area=env.tree.chengbei, mode="emergency", reason="防汛应急动员")
+    case = act(env, submit(env), AccountRole.COMMUNITY_WORKER, Action.whistle)
+    assert case.whistle_kind == "emergency"
+    assert case.acknowledge_by == NOW + timedelta(minutes=30) and case.handle_by == NOW + timedelta(hours=2)
+    # Back to normal: the duty list's routine deadlines again.
+    places_services.area_set_mode(actor=SYSTEM, area=env.tree.chengbei, mode="normal", reason="解除")
+    case = act(env, submit(env, offset_m=500), AccountRole.COMMUNITY_WORKER, Action.whistle)
+    assert case.whistle_kind == "routine" and case.acknowledge_by == NOW + timedelta(hours=24)

@@ -34,10 +34,12 @@ from grassroots.cases.workflow import (
     Role,
     RoleNotAllowed,
     TransitionNotAllowed,
+    WhistleKind,
     WorkflowError,
     case_deadlines,
     check_guards,
     decide,
+    policy_for,
     reminder_at,
 )
 from grassroots.core import clock
@@ -47,7 +49,7 @@ from grassroots.core.masking import mask_phone
 from grassroots.core.scope import Scope
 from grassroots.notify.services import notify
 from grassroots.places import selectors as places
-from grassroots.places.models import Building
+from grassroots.places.models import AreaMode, Building
 
 logger = logging.getLogger(__name__)
 
@@ -248,9 +250,22 @@ def _dispatch_prepare(case: Case, command: Command, now: datetime, changes: dict
     if len(departments) != len(set(command.departments)):
         raise DomainError("所选承办部门不存在或已撤销。", field="departments")
     duty = duty_selectors.duty_for(category=case.category, area=case.grid)
-    due = case_deadlines(now, duty.policy, duty_selectors.work_calendar())
+    calendar = duty_selectors.work_calendar()
+    due = case_deadlines(now, duty.policy, calendar)
+    kind = duty.whistle_kind
+    if case.grid.mode == AreaMode.EMERGENCY:
+        # 战时: an area under an emergency mobilisation answers on the emergency whistle's clock
+        # wherever that is shorter than the duty list's.
+        urgent = case_deadlines(now, policy_for(WhistleKind.emergency), calendar)
+        if urgent.handle_by < due.handle_by or urgent.acknowledge_by < due.acknowledge_by:
+            kind = WhistleKind.emergency
+            due = replace(
+                due,
+                acknowledge_by=min(due.acknowledge_by, urgent.acknowledge_by),
+                handle_by=min(due.handle_by, urgent.handle_by),
+            )
     changes.update(
-        whistle_kind=duty.whistle_kind.value,
+        whistle_kind=kind.value,
         dispatched_at=now,
         acknowledge_by=due.acknowledge_by,
         handle_by=due.handle_by,
