@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from grassroots.cases import measures_views
+
+urlpatterns: list[URLPattern] = [
+    path("measures/", measures_views.measures_page, name="measures"),
+]
