@@ -32,6 +32,12 @@ NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ("巡查上报", "cases:patrol", "cases.report", "巡查中发现问题，拍照定位后上报"),
     ("待核实", "cases:verify_list", "cases.report", "部门已办结、等待网格员现场核实的案件"),
     ("全部案件", "cases:list", ("cases.view", "cases.department"), "辖区内的案件，可按状态、事项、来源、日期筛选"),
+    (
+        "案件指标",
+        "cases:measures",
+        ("cases.view", "cases.dispatch", "cases.handle", "cases.department"),
+        "响应率、解决率、满意率和按时办结率，按下级区域和承办部门",
+    ),
     ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
     ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
     # Registry pages, named by URL only: accounts sits below registry and may not import it.

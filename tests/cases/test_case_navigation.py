@@ -12,15 +12,15 @@ from tests.factories import Tree
 
 pytestmark = pytest.mark.django_db
 
-CASE_LINKS = {"随手拍", "我的反映", "受理队列", "部门待办", "巡查上报", "待核实", "全部案件", "12345工单"}
+CASE_LINKS = {"随手拍", "我的反映", "受理队列", "部门待办", "巡查上报", "待核实", "全部案件", "12345工单", "案件指标"}
 EXPECTED = {
     Role.RESIDENT: {"随手拍", "我的反映"},
-    Role.GRID_WORKER: {"巡查上报", "待核实", "全部案件"},
-    Role.COMMUNITY_WORKER: {"受理队列", "巡查上报", "待核实", "全部案件", "12345工单"},
-    Role.SUBDISTRICT_DISPATCHER: {"受理队列", "全部案件", "12345工单"},
-    Role.DEPARTMENT_OFFICER: {"部门待办", "全部案件"},
+    Role.GRID_WORKER: {"巡查上报", "待核实", "全部案件", "案件指标"},
+    Role.COMMUNITY_WORKER: {"受理队列", "巡查上报", "待核实", "全部案件", "12345工单", "案件指标"},
+    Role.SUBDISTRICT_DISPATCHER: {"受理队列", "全部案件", "12345工单", "案件指标"},
+    Role.DEPARTMENT_OFFICER: {"部门待办", "全部案件", "案件指标"},
     Role.PARTY_SECRETARY: set(),
-    Role.DISTRICT_LEADER: {"全部案件"},
+    Role.DISTRICT_LEADER: {"全部案件", "案件指标"},
     Role.ADMIN: CASE_LINKS,
 }
 
