@@ -160,6 +160,22 @@ def grids_at_point(*, scope: Scope, lon: float, lat: float) -> list[Area]:
     return sorted(grids, key=lambda g: (_KIND_ORDER.get(GridKind(g.grid_kind), 9), g.path))
 
 
+def case_grid_at_point(*, scope: Scope, lon: float, lat: float) -> Area:
+    """The grid a problem at this point belongs to: the comprehensive grid, else a dedicated one.
+
+    Dedicated grids (a school, a market) may lie outside every comprehensive grid; a problem
+    reported there is theirs, not "outside the platform".
+    """
+    found = grids_at_point(scope=scope, lon=lon, lat=lat)
+    for kind in (GridKind.COMPREHENSIVE, GridKind.DEDICATED):
+        for grid in found:
+            if grid.grid_kind == kind:
+                return grid
+    if found:
+        return found[0]
+    raise NotFound("该位置不在任何网格内，或不在您的管辖范围内。")
+
+
 def grid_at_point(*, scope: Scope, lon: float, lat: float, kind: str = GridKind.COMPREHENSIVE) -> Area:
     """The grid of ``kind`` containing the point; NotFound when none does (or it is out of scope)."""
     for grid in grids_at_point(scope=scope, lon=lon, lat=lat):

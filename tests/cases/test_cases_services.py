@@ -373,3 +373,30 @@ def test_emergency_mode_puts_new_dispatches_on_the_emergency_clock(env: Env) -> 
     places_services.area_set_mode(actor=SYSTEM, area=env.tree.chengbei, mode="normal", reason="解除")
     case = act(env, submit(env, offset_m=500), AccountRole.COMMUNITY_WORKER, Action.whistle)
     assert case.whistle_kind == "routine" and case.acknowledge_by == NOW + timedelta(hours=24)
+
+
+def test_a_point_in_a_dedicated_grid_outside_every_comprehensive_grid_belongs_to_it(env: Env) -> None:
+    from grassroots.places import services as places_services
+    from tests.factories import square
+
+    school = places_services.area_create(
+        actor=SYSTEM,
+        parent=env.tree.chengbei,
+        level="grid",
+        code="91",
+        name="实验小学专属网格",
+        grid_kind="dedicated",
+        geometry=square(0, 1),  # north of 网格一, inside no comprehensive grid
+    )
+    lon, lat = centre(0, 1)
+    case = services.case_submit(
+        actor=env.user(AccountRole.RESIDENT),
+        scope=EVERYTHING,
+        channel="resident_h5",
+        category=env.category,
+        description="校门口路面塌陷",
+        lon=lon,
+        lat=lat,
+        now=NOW,
+    ).case
+    assert case.grid == school and case.path == school.path

@@ -128,7 +128,7 @@ def case_submit(
             lon, lat = building.lon, building.lat
     elif lon is not None and lat is not None:
         try:
-            grid = places.grid_at_point(scope=Scope.everything(), lon=lon, lat=lat)
+            grid = places.case_grid_at_point(scope=Scope.everything(), lon=lon, lat=lat)
         except NotFound:
             raise DomainError(
                 "该位置不在本平台的任何网格内，无法受理，请确认位置。", code="outside_grids", field="location"

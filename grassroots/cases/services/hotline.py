@@ -331,7 +331,7 @@ def _locate(plan: HotlineRow, cells: dict[str, Any], coord: str, scope: Scope, l
         if system == "gcj02":
             lon, lat = gcj02_to_wgs84(lon, lat)
         try:
-            grid = places.grid_at_point(scope=Scope.everything(), lon=lon, lat=lat)
+            grid = places.case_grid_at_point(scope=Scope.everything(), lon=lon, lat=lat)
         except NotFound:
             plan.problems.append("经纬度不在本平台的任何网格内，无法定位到网格。")
             return
