@@ -13,9 +13,10 @@ from typing import Any
 
 from django.db import transaction
 
-from grassroots.audit.services import actor_of, audit_record
+from grassroots.audit.services import Actor, actor_of, audit_record
 from grassroots.core import clock
-from grassroots.core.errors import DomainError
+from grassroots.core.errors import DomainError, NotFound
+from grassroots.core.scope import Scope
 from grassroots.party.models import PartyMember, ServiceKind, ServiceRecord
 
 
@@ -76,3 +77,24 @@ def service_record_add(
             detail={"member": member.pk, "kind": kind, "source": source, "hours": str(hours)},
         )
     return Recorded(record, created=True)
+
+
+def service_record_confirm(*, actor: Actor, scope: Scope, record: ServiceRecord) -> ServiceRecord:
+    """The community confirms a service (only confirmed services count toward the targets)."""
+    if not scope.covers_path(record.path):
+        raise NotFound()
+    with transaction.atomic():
+        record = ServiceRecord.objects.select_for_update().get(pk=record.pk)
+        if record.confirmed:
+            raise DomainError("该服务记录已确认。")
+        record.confirmed = True
+        record.save(update_fields=["confirmed"])
+        audit_record(
+            actor=actor,
+            action="party.service_record.confirm",
+            object_type="party_service_record",
+            object_id=record.pk,
+            area_path=record.path,
+            detail={"member": record.member_id},
+        )
+    return record

@@ -1,0 +1,80 @@
+"""Every read of the party app, each starting from the actor's scope; out of scope is NotFound.
+
+The names callers use are re-exported here (alliances live in ``selectors.alliances``).
+"""
+
+from grassroots.party.selectors.members import (
+    MemberDetail,
+    MemberFilters,
+    MemberRow,
+    checkin_get,
+    checkin_queue,
+    community_areas,
+    live_checkin_of,
+    member_detail,
+    member_get,
+    member_page,
+    member_queryset,
+    person_for_member,
+    service_get,
+    services_unconfirmed,
+)
+from grassroots.party.selectors.orgs import (
+    COVERED_GRID_KINDS,
+    Coverage,
+    GridCoverage,
+    OrgNode,
+    coverage,
+    org_choices,
+    org_get,
+    org_tree,
+)
+from grassroots.party.selectors.reports import (
+    ReportRow,
+    Tally,
+    UnitReport,
+    community_tallies,
+    report_units,
+    unit_get,
+    unit_report,
+    unit_tallies,
+)
+from grassroots.party.selectors.targets import Progress, Target, percent, progress_by_member, target_for
+
+__all__ = [
+    "COVERED_GRID_KINDS",
+    "Coverage",
+    "GridCoverage",
+    "MemberDetail",
+    "MemberFilters",
+    "MemberRow",
+    "OrgNode",
+    "Progress",
+    "ReportRow",
+    "Tally",
+    "Target",
+    "UnitReport",
+    "checkin_get",
+    "checkin_queue",
+    "community_areas",
+    "community_tallies",
+    "coverage",
+    "live_checkin_of",
+    "member_detail",
+    "member_get",
+    "member_page",
+    "member_queryset",
+    "org_choices",
+    "org_get",
+    "org_tree",
+    "percent",
+    "person_for_member",
+    "progress_by_member",
+    "report_units",
+    "service_get",
+    "services_unconfirmed",
+    "target_for",
+    "unit_get",
+    "unit_report",
+    "unit_tallies",
+]
