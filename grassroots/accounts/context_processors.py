@@ -40,6 +40,14 @@ NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ),
     ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
     ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
+    # Party building (党建引领); unit reports and pairings are reached from 年度目标 and 党建联盟.
+    ("党员报到", "party:checkin_start", "cases.h5", "在职党员到居住地社区报到"),
+    ("党组织", "party:tree", "party.view", "组织树和一网格一组织覆盖情况，未建组织的网格"),
+    ("党员", "party:members", "party.view", "党员名册：类别、组织、工作单位、报到情况"),
+    ("报到确认", "party:checkins", "party.view", "在职党员报到申请的确认与退回，社区报到二维码"),
+    ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
+    ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
+    ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
     # Registry pages, named by URL only: accounts sits below registry and may not import it.
     ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
     ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),

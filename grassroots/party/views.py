@@ -337,8 +337,8 @@ def checkin_start(request: HttpRequest) -> HttpResponse:
     """The navigation's entry for a resident: their own community's check-in page."""
     area = getattr(request.user, "area", None)
     community = services.community_of(area) if area is not None else None
-    if community is None:
-        raise NotFound()
+    if community is None:  # an account without a home community: the community's QR code is the way in
+        return render(request, "party/checkin_start.html", status=200)
     return redirect("party:checkin", community_id=community.pk)
 
 

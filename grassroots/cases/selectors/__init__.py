@@ -100,7 +100,7 @@ class YearRow:
 
 def calendar_years(*, today: date | None = None) -> list[YearRow]:
     """The package's last two years, this year and the next, and every year anyone entered."""
-    today = today or clock.now().date()
+    today = today or clock.today()
     marked = {row.year: row for row in CalendarYear.objects.all()}
     counts: dict[int, int] = {}
     for day in CalendarDay.objects.values_list("date", flat=True):

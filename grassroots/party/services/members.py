@@ -40,7 +40,7 @@ def _check_fields(
         raise DomainError("居住地应为社区或网格。", field="residence_area")
     if residence_area is None and org is None:
         raise DomainError("请至少填写所在党组织或居住地。", field="residence_area")
-    if joined_on is not None and joined_on > clock.now().date():
+    if joined_on is not None and joined_on > clock.today():
         raise DomainError("入党日期不能晚于今天。", field="joined_on")
     path = residence_area.path if residence_area is not None else org.path  # type: ignore[union-attr]
     if not scope.covers_path(path):

@@ -163,7 +163,7 @@ def org_create(
     ):
         raise DomainError("该楼栋已有有效的楼栋党小组。", field="building")
     _check_secretary(scope, secretary)
-    if founded_on is not None and founded_on > clock.now().date():
+    if founded_on is not None and founded_on > clock.today():
         raise DomainError("成立日期不能晚于今天。", field="founded_on")
     _check_name_free(name, parent, area)
     now = clock.now()
@@ -214,7 +214,7 @@ def org_update(
     name = _clean_name(name)
     _check_name_free(name, org.parent, org.area, exclude=org.pk)
     _check_secretary(scope, secretary)
-    if founded_on is not None and founded_on > clock.now().date():
+    if founded_on is not None and founded_on > clock.today():
         raise DomainError("成立日期不能晚于今天。", field="founded_on")
     changed = {
         f: str(v)
@@ -250,7 +250,7 @@ def org_deactivate(*, actor: Actor, scope: Scope, org: PartyOrg, reason: str) ->
     org.is_active = False
     org.updated_at = clock.now()
     org.save(update_fields=["is_active", "updated_at"])
-    org.seats.filter(until=None).update(until=clock.now().date())
+    org.seats.filter(until=None).update(until=clock.today())
     audit_record(
         actor=actor,
         action="party.org.deactivate",
@@ -293,7 +293,7 @@ def seat_add(
     from_department = from_department.strip()[:100]
     if part_time and from_unit is None and not from_department:
         raise DomainError("兼职委员须注明来自的单位或部门（如派出所、城管中队、共建单位）。", field="from_department")
-    if since > clock.now().date():
+    if since > clock.today():
         raise DomainError("任职日期不能晚于今天。", field="since")
     if person is not None and org.seats.filter(person=person, until=None).exists():
         raise DomainError("此人已在该组织任职。", field="person")

@@ -46,7 +46,7 @@ def service_record_add(
     hours = Decimal(str(hours))
     if hours < 0 or hours > 24:
         raise DomainError("服务时长应在 0 到 24 小时之间。", field="hours")
-    if on > clock.now().date():
+    if on > clock.today():
         raise DomainError("服务日期不能晚于今天。", field="on")
     if not path:
         raise DomainError("请指明服务所在的社区。", field="path")

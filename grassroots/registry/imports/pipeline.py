@@ -246,7 +246,7 @@ def write_batch(*, job: ImportJob, source: Source, rows: list[RowResult], tag_id
 
     wanted = {h for row, h in zip(rows, hashes, strict=True) if row.accepted}
     persons = {p.id_number_hash: p for p in Person.objects.filter(id_number_hash__in=wanted)}
-    ctx = _Context(job=job, source=source, today=clock.now().date(), trust_of={}, tag_ids=tag_ids)
+    ctx = _Context(job=job, source=source, today=clock.today(), trust_of={}, tag_ids=tag_ids)
     hash_of = {p.pk: h for h, p in persons.items()}
     for res in Residence.objects.filter(person_id__in=hash_of, until__isnull=True).order_by("id"):
         ctx.current.setdefault(hash_of[res.person_id], []).append(res)

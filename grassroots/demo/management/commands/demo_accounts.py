@@ -80,7 +80,7 @@ def _give_post(user: User) -> None:
                 kind=GridRoleKind.GRID_WORKER,
                 name=str(user),
                 phone=holder.phone if holder else "",
-                since=clock.now().date(),
+                since=clock.today(),
                 user=user,
             )
     if user.role == Role.COMMUNITY_WORKER and user.area is not None and not hasattr(user, "worker_profile"):
