@@ -13,6 +13,7 @@ urlpatterns = [
     path("registry/", include("grassroots.registry.urls")),
     path("cases/", include("grassroots.cases.urls")),
     path("messages/", include("grassroots.notify.urls")),
+    path("volunteers/", include("grassroots.volunteers.urls")),
     path("party/", include("grassroots.party.urls")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("grassroots.cases.urls_open311")),

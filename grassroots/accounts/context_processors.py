@@ -48,6 +48,13 @@ NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
     ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
     ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
+    # Forces below the grid and mobilisation (volunteers), by URL name only.
+    ("一键动员", "volunteers:mobilisation_index", "mobilise", "按区域和对象一键发起动员，实时查看到岗名册和演练对比"),
+    ("楼栋力量", "volunteers:roles", "volunteers.view", "各网格的楼栋长、单元长、中心户及空缺"),
+    ("志愿者与能人", "volunteers:volunteers", "volunteers.view", "按技能、网格查找志愿者和社区能人，登记新志愿者"),
+    ("志愿队伍", "volunteers:teams", "volunteers.view", "志愿服务队、先锋队、行动支部及队员"),
+    ("志愿活动", "volunteers:activities", "volunteers.view", "发布活动、报名、签到和服务时长"),
+    ("需求与资源", "volunteers:needs", "volunteers.view", "需求清单、资源清单，一键推荐最优对接，服务项目"),
     # Registry pages, named by URL only: accounts sits below registry and may not import it.
     ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
     ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),

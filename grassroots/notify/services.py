@@ -72,6 +72,17 @@ def _enqueue_delivery() -> None:
         logger.exception("could not enqueue deliver_notifications; rows wait for the next sweep")
 
 
+def _enqueue_after_commit() -> None:
+    """Queue one delivery task when the transaction commits, however many notify() calls it made.
+
+    A mobilisation writes tens of thousands of rows in one transaction; one task sends them all.
+    Django drops the callback with a rolled-back savepoint, so a later call registers it again.
+    """
+    if any(entry[1] is _enqueue_delivery for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_enqueue_delivery)
+
+
 def notify(
     *,
     recipients: Sequence[Recipient | int],
@@ -131,7 +142,7 @@ def notify(
     # ON CONFLICT DO NOTHING (PostgreSQL) / INSERT OR IGNORE (SQLite): a repeat, even a concurrent
     # one, adds nothing and does not abort the caller's transaction.
     Notification.objects.bulk_create(rows.values(), ignore_conflicts=True)
-    transaction.on_commit(_enqueue_delivery)
+    _enqueue_after_commit()
     return list(Notification.objects.filter(idempotency_key__in=rows.keys()).order_by("id"))
 
 
@@ -342,7 +353,7 @@ def notification_retry(*, actor: Actor, notification: Notification) -> Notificat
         area_path=notification.area_path,
         detail={"kind": notification.kind, "channel": notification.channel},
     )
-    transaction.on_commit(_enqueue_delivery)
+    _enqueue_after_commit()
     notification.refresh_from_db()
     return notification
 

@@ -114,3 +114,16 @@ def test_commit_queues_the_task_on_the_database_backend(settings, django_capture
     assert queued.task_path == "grassroots.notify.tasks.deliver_notifications"
     row.refresh_from_db()
     assert row.status == Status.PENDING  # a worker (or the cron sweep) sends it
+
+
+def test_one_delivery_task_per_transaction_however_many_calls(settings, django_capture_on_commit_callbacks):
+    settings.TASKS = IMMEDIATE
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        for n in range(50):
+            _notify(key=f"fanout:{n}")
+        # A savepoint that rolls back takes its callback with it; the next call registers again.
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _notify(key="inner")
+            raise RuntimeError("one recipient failed")
+    assert len(callbacks) == 1
+    assert Notification.objects.filter(status=Status.SENT).count() == 50
