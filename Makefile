@@ -41,6 +41,8 @@ demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py demo_accounts
 	$(PY) manage.py seed_categories
 	$(PY) manage.py demo_cases
+	$(PY) manage.py seed_skills
+	$(PY) manage.py demo_forces
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps

@@ -48,6 +48,7 @@ NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
     ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
     ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
     ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
+    ("业委会", "estates:committees", "party.view", "各小区业主委员会党员占比（须过半），未成立业委会的小区"),
     # Forces below the grid and mobilisation (volunteers), by URL name only.
     ("一键动员", "volunteers:mobilisation_index", "mobilise", "按区域和对象一键发起动员，实时查看到岗名册和演练对比"),
     ("楼栋力量", "volunteers:roles", "volunteers.view", "各网格的楼栋长、单元长、中心户及空缺"),

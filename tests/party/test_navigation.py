@@ -11,7 +11,7 @@ from tests.factories import Tree
 
 pytestmark = pytest.mark.django_db
 
-PARTY_LINKS = {"党员报到", "党组织", "党员", "报到确认", "服务记录", "年度目标", "党建联盟"}
+PARTY_LINKS = {"党员报到", "党组织", "党员", "报到确认", "服务记录", "年度目标", "党建联盟", "业委会"}
 STAFF = PARTY_LINKS - {"党员报到"}
 EXPECTED = {
     Role.RESIDENT: {"党员报到"},
