@@ -16,62 +16,109 @@ from grassroots.accounts.models import Role
 from grassroots.accounts.scopes import CAPABILITIES, can
 from grassroots.notify.selectors import unread_count
 
-# (label, url name, capability — or any of several — or None for everyone signed in, what the home page says of it)
-NAV: list[tuple[str, str, str | tuple[str, ...] | None, str]] = [
-    ("首页", "home", None, ""),
-    # The case loop, named by URL only (cases sits above accounts).
-    ("随手拍", "cases:h5_report", "cases.h5", "拍照反映身边的问题，限时办理"),
-    ("我的反映", "cases:h5_mine", "cases.h5", "查看办理进度，评价办理结果"),
+Entry = tuple[str, str, str | tuple[str, ...] | None, str]
+
+# Sections of the navigation, each a list of (label, url name, capability — or any of several — or
+# None for everyone signed in, what the home page says of it). Other apps' pages are named by URL
+# only: accounts sits below them and may not import them.
+SECTIONS: list[tuple[str, list[Entry]]] = [
     (
-        "受理队列",
-        "cases:queue",
-        ("cases.handle", "cases.dispatch"),
-        "待受理、退单、仲裁、超期和升级的案件，按紧急程度排列",
+        "案件",
+        [
+            ("随手拍", "cases:h5_report", "cases.h5", "拍照反映身边的问题，限时办理"),
+            ("我的反映", "cases:h5_mine", "cases.h5", "查看办理进度，评价办理结果"),
+            (
+                "受理队列",
+                "cases:queue",
+                ("cases.handle", "cases.dispatch"),
+                "待受理、退单、仲裁、超期和升级的案件，按紧急程度排列",
+            ),
+            ("部门待办", "cases:inbox", "cases.department", "派给本部门的案件：报到、处置、退单，按时限着色"),
+            ("巡查上报", "cases:patrol", "cases.report", "巡查中发现问题，拍照定位后上报"),
+            ("待核实", "cases:verify_list", "cases.report", "部门已办结、等待网格员现场核实的案件"),
+            (
+                "全部案件",
+                "cases:list",
+                ("cases.view", "cases.department"),
+                "辖区内的案件，可按状态、事项、来源、日期筛选",
+            ),
+            (
+                "案件指标",
+                "cases:measures",
+                ("cases.view", "cases.dispatch", "cases.handle", "cases.department"),
+                "响应率、解决率、满意率和按时办结率，按下级区域和承办部门",
+            ),
+            (
+                "12345工单",
+                "cases:hotline_import",
+                ("cases.handle", "cases.dispatch"),
+                "导入12345热线工单，按工单编号去重，逐行定位到网格",
+            ),
+        ],
     ),
-    ("部门待办", "cases:inbox", "cases.department", "派给本部门的案件：报到、处置、退单，按时限着色"),
-    ("巡查上报", "cases:patrol", "cases.report", "巡查中发现问题，拍照定位后上报"),
-    ("待核实", "cases:verify_list", "cases.report", "部门已办结、等待网格员现场核实的案件"),
-    ("全部案件", "cases:list", ("cases.view", "cases.department"), "辖区内的案件，可按状态、事项、来源、日期筛选"),
     (
-        "案件指标",
-        "cases:measures",
-        ("cases.view", "cases.dispatch", "cases.handle", "cases.department"),
-        "响应率、解决率、满意率和按时办结率，按下级区域和承办部门",
+        "党建",
+        [
+            # Unit reports and pairings are reached from 年度目标 and 党建联盟.
+            ("党员报到", "party:checkin_start", "cases.h5", "在职党员到居住地社区报到"),
+            ("党组织", "party:tree", "party.view", "组织树和一网格一组织覆盖情况，未建组织的网格"),
+            ("党员", "party:members", "party.view", "党员名册：类别、组织、工作单位、报到情况"),
+            ("报到确认", "party:checkins", "party.view", "在职党员报到申请的确认与退回，社区报到二维码"),
+            ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
+            ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
+            ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
+            ("业委会", "estates:committees", "party.view", "各小区业主委员会党员占比（须过半），未成立业委会的小区"),
+        ],
     ),
-    ("地点", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
-    ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
-    # Party building (党建引领); unit reports and pairings are reached from 年度目标 and 党建联盟.
-    ("党员报到", "party:checkin_start", "cases.h5", "在职党员到居住地社区报到"),
-    ("党组织", "party:tree", "party.view", "组织树和一网格一组织覆盖情况，未建组织的网格"),
-    ("党员", "party:members", "party.view", "党员名册：类别、组织、工作单位、报到情况"),
-    ("报到确认", "party:checkins", "party.view", "在职党员报到申请的确认与退回，社区报到二维码"),
-    ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
-    ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
-    ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
-    ("业委会", "estates:committees", "party.view", "各小区业主委员会党员占比（须过半），未成立业委会的小区"),
-    # Forces below the grid and mobilisation (volunteers), by URL name only.
-    ("一键动员", "volunteers:mobilisation_index", "mobilise", "按区域和对象一键发起动员，实时查看到岗名册和演练对比"),
-    ("楼栋力量", "volunteers:roles", "volunteers.view", "各网格的楼栋长、单元长、中心户及空缺"),
-    ("志愿者与能人", "volunteers:volunteers", "volunteers.view", "按技能、网格查找志愿者和社区能人，登记新志愿者"),
-    ("志愿队伍", "volunteers:teams", "volunteers.view", "志愿服务队、先锋队、行动支部及队员"),
-    ("志愿活动", "volunteers:activities", "volunteers.view", "发布活动、报名、签到和服务时长"),
-    ("需求与资源", "volunteers:needs", "volunteers.view", "需求清单、资源清单，一键推荐最优对接，服务项目"),
-    # Registry pages, named by URL only: accounts sits below registry and may not import it.
-    ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
-    ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),
-    ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
-    ("数据导入", "imports:list", "registry.import", "上传各部门的人员名单并导入实有人口"),
-    ("标签管理", "registry:tags", "accounts.manage", "配置重点人群标签"),
-    # Case-loop configuration, also named by URL only (cases sits above accounts).
-    ("事项清单", "cases:duty", "accounts.manage", "事项分类、各区域的责任部门、哨类和办理时限"),
-    ("节假日", "cases:calendar", "accounts.manage", "录入和导入国务院节假日安排，办理时限按工作日计算"),
     (
-        "12345工单",
-        "cases:hotline_import",
-        ("cases.handle", "cases.dispatch"),
-        "导入12345热线工单，按工单编号去重，逐行定位到网格",
+        "力量",
+        [
+            (
+                "一键动员",
+                "volunteers:mobilisation_index",
+                "mobilise",
+                "按区域和对象一键发起动员，实时查看到岗名册和演练对比",
+            ),
+            ("楼栋力量", "volunteers:roles", "volunteers.view", "各网格的楼栋长、单元长、中心户及空缺"),
+            (
+                "志愿者与能人",
+                "volunteers:volunteers",
+                "volunteers.view",
+                "按技能、网格查找志愿者和社区能人，登记新志愿者",
+            ),
+            ("志愿队伍", "volunteers:teams", "volunteers.view", "志愿服务队、先锋队、行动支部及队员"),
+            ("志愿活动", "volunteers:activities", "volunteers.view", "发布活动、报名、签到和服务时长"),
+            ("需求与资源", "volunteers:needs", "volunteers.view", "需求清单、资源清单，一键推荐最优对接，服务项目"),
+        ],
+    ),
+    (
+        "人口",
+        [
+            ("人口查询", "registry:search", "registry.view", "按身份证号、手机号、姓名、拼音或地址查找辖区人员"),
+            ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),
+            ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
+            ("数据导入", "imports:list", "registry.import", "上传各部门的人员名单并导入实有人口"),
+        ],
+    ),
+    (
+        "地点",
+        [
+            ("地点浏览", "places:browser", "places.browse", "逐级浏览辖区内的社区、网格、楼栋和房屋"),
+            ("网格地图", "places:map", "places.browse", "在地图上查看网格边界、类型和户数"),
+        ],
+    ),
+    (
+        "设置",
+        [
+            ("标签管理", "registry:tags", "accounts.manage", "配置重点人群标签"),
+            ("事项清单", "cases:duty", "accounts.manage", "事项分类、各区域的责任部门、哨类和办理时限"),
+            ("节假日", "cases:calendar", "accounts.manage", "录入和导入国务院节假日安排，办理时限按工作日计算"),
+        ],
     ),
 ]
+HOME: Entry = ("首页", "home", None, "")
+# Up to this many links fit on one bar (a phone scrolls it); more are grouped by section.
+FLAT_LIMIT = 9
 
 
 def _allowed(user: Any, capability: str | tuple[str, ...] | None) -> bool:
@@ -100,22 +147,34 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": []}
-    items: list[dict[str, Any]] = [
-        {"label": label, "url": reverse(name), "active": False, "hint": hint}
-        for label, name, capability, hint in NAV
-        if _allowed(user, capability)
-    ]
-    # A section stays highlighted on its sub-pages: the longest matching prefix wins,
-    # so /places/map/ lights 网格地图, not 地点; "/" matches only itself.
-    matches = [i for i in items if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))]
+
+    def item(entry: Entry, section: str) -> dict[str, Any]:
+        label, name, _, hint = entry
+        return {"label": label, "url": reverse(name), "active": False, "hint": hint, "section": section}
+
+    home = item(HOME, "")
+    items = [item(e, section) for section, entries in SECTIONS for e in entries if _allowed(user, e[2])]
+    # A page stays highlighted on its sub-pages: the longest matching prefix wins,
+    # so /places/map/ lights 网格地图, not 地点浏览; "/" matches only itself.
+    every = [home, *items]
+    matches = [i for i in every if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))]
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
+    sections = []
+    for label, _ in SECTIONS:
+        inside = [i for i in items if i["section"] == label]
+        if inside:
+            sections.append(
+                {"label": label, "url": inside[0]["url"], "items": inside, "active": any(i["active"] for i in inside)}
+            )
     return {
-        "nav": items,
-        # Lazy: one COUNT only on pages whose template shows the badge.
-        "unread_messages": SimpleLazyObject(lambda: unread_count(user_id=user.pk)),
+        "nav": every,
+        "nav_sections": sections if len(items) > FLAT_LIMIT else [],
+        "nav_section": next((section for section in sections if section["active"]), None),
         "role_label": user.get_role_display(),
         "user_display_name": user.display_name or user.get_username(),
         "scope_label": scope_label(user),
         "capabilities": CAPABILITIES.get(user.role, frozenset()),
+        # Lazy: one COUNT only on pages whose template shows the badge.
+        "unread_messages": SimpleLazyObject(lambda: unread_count(user_id=user.pk)),
     }
