@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "grassroots.party",
     "grassroots.volunteers",
     "grassroots.cases",
+    "grassroots.engage",
     "grassroots.estates",
     "grassroots.demo",
 ]

@@ -16,6 +16,7 @@ urlpatterns = [
     path("volunteers/", include("grassroots.volunteers.urls")),
     path("party/", include("grassroots.party.urls")),
     path("estates/", include("grassroots.estates.urls")),
+    path("engage/", include("grassroots.engage.urls")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("grassroots.cases.urls_open311")),
 ]

@@ -67,7 +67,50 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             ("服务记录", "party:services", "party.view", "记录并确认党员的志愿服务和解决实际问题"),
             ("年度目标", "party:targets", "party.view", "各社区、各单位在职党员报到率和年度目标完成率，单位报告"),
             ("党建联盟", "party:alliances", "party.view", "成员单位、轮值安排、五张清单和挂钩结对"),
+        ],
+    ),
+    (
+        "议事",
+        [
+            ("议事厅", "engage:h5_topics", "cases.h5", "本社区居民提出的议题：附议、评论、评议办理结果"),
+            ("我要提议", "engage:h5_propose", "cases.h5", "提出需要大家一起商量的事，附议达到门槛后上会讨论"),
+            ("社区公告", "engage:h5_notices", "cases.h5", "停水停电、政策、安全和活动通知"),
+            (
+                "议题",
+                "engage:topics",
+                ("cases.view", "cases.handle"),
+                "居民提事→网格议事→会议定事→联动办事→网格评事，按附议人数排列",
+            ),
+            (
+                "议事会议",
+                "engage:meetings",
+                ("cases.view", "cases.handle"),
+                "民生会客厅、圆桌会议、周五说事日：议程、到会、纪要、表决",
+            ),
+            (
+                "公告管理",
+                "engage:notices",
+                ("cases.view", "cases.handle"),
+                "按区域和对象发布公告，置顶、有效期、阅读人数",
+            ),
+            ("议事设置", "engage:settings", "cases.handle", "各社区、网格的附议门槛和评议期"),
+        ],
+    ),
+    (
+        "物业",
+        [
+            ("满意度测评", "estates:h5_surveys", "cases.h5", "给小区物业服务打分"),
             ("业委会", "estates:committees", "party.view", "各小区业主委员会党员占比（须过半），未成立业委会的小区"),
+            ("红色业委会", "estates:red_committees", "party.view", "业委会与小区党组织交叉任职、党员委员过半情况"),
+            ("物业公司", "estates:companies", "party.view", "物业公司及服务小区，无物业管理的小区（按社区）"),
+            ("红黑榜", "estates:red_black", "party.view", "按季度收缴率和满意度评分，连续两季度黑榜提请清退"),
+            ("事前报告", "estates:reports", "party.view", "更换物业、使用公共收益的事前报告，未报告的更换"),
+            (
+                "集宿区",
+                "estates:dormitories",
+                "party.view",
+                "楼栋长、楼层长、寝室长，超过3000人须配齐管理人员并成立联合管委会",
+            ),
         ],
     ),
     (
@@ -117,6 +160,10 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
     ),
 ]
 HOME: Entry = ("首页", "home", None, "")
+# Phone pages about one's own community: offered only to accounts that have one (not the administrator).
+NEEDS_HOME_COMMUNITY = frozenset(
+    {"party:checkin_start", "engage:h5_topics", "engage:h5_propose", "engage:h5_notices", "estates:h5_surveys"}
+)
 # Up to this many links fit on one bar (a phone scrolls it); more are grouped by section.
 FLAT_LIMIT = 9
 
@@ -153,7 +200,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"label": label, "url": reverse(name), "active": False, "hint": hint, "section": section}
 
     home = item(HOME, "")
-    items = [item(e, section) for section, entries in SECTIONS for e in entries if _allowed(user, e[2])]
+    items = [
+        item(e, section)
+        for section, entries in SECTIONS
+        for e in entries
+        if _allowed(user, e[2]) and (e[1] not in NEEDS_HOME_COMMUNITY or user.area_id is not None)
+    ]
     # A page stays highlighted on its sub-pages: the longest matching prefix wins,
     # so /places/map/ lights 网格地图, not 地点浏览; "/" matches only itself.
     every = [home, *items]

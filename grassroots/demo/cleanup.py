@@ -15,7 +15,8 @@ from django.db.models import Model, Q, QuerySet
 
 from grassroots.accounts.models import Department, GridRoleAssignment, Role, User, WorkerProfile
 from grassroots.cases.models import Case, CaseAssignment, CaseEvent, CasePhoto, DutyAssignment
-from grassroots.estates.models import OwnersCommittee, OwnersCommitteeMember
+from grassroots.engage import models as engage
+from grassroots.estates import models as estates
 from grassroots.party.models import (
     Alliance,
     AllianceItem,
@@ -51,6 +52,39 @@ def _in_tree(root: str, field: str = "path") -> Q:
     return Q(**{field: root}) | Q(**{f"{field}__startswith": root + "."})
 
 
+def _delete_engage(inside: Q) -> dict[str, int]:
+    """Deliberation and notices in the tree; decisions before meetings, meetings before topics (PROTECT)."""
+    deleted: dict[str, int] = {}
+    for label, rows in [
+        ("decisions", engage.Decision.objects.filter(topic__in=engage.Topic.objects.filter(inside))),
+        ("meetings", engage.Meeting.objects.filter(inside)),
+        ("topics", engage.Topic.objects.filter(inside)),
+        ("notices", engage.Notice.objects.filter(inside)),
+    ]:
+        deleted[label] = rows.delete()[0] or 0
+    return deleted
+
+
+def _delete_estates(inside: Q, persons: QuerySet[Person]) -> dict[str, int]:
+    """Estates rows in the tree (small tables: the ORM collector follows their cascades)."""
+    people = persons.values("pk")
+    deleted: dict[str, int] = {}
+    for label, rows in [
+        ("surveys", estates.Survey.objects.filter(inside)),
+        ("fee_collections", estates.FeeCollection.objects.filter(inside)),
+        ("estate_reports", estates.EstateReport.objects.filter(inside)),
+        ("service_contracts", estates.ServiceContract.objects.filter(inside)),
+        ("dormitory_heads", estates.DormitoryHead.objects.filter(Q(inside) | Q(person_id__in=people))),
+        ("dormitory_zones", estates.DormitoryZone.objects.filter(inside)),
+        ("cross_appointments", estates.CrossAppointment.objects.filter(Q(inside) | Q(person_id__in=people))),
+        ("owners_committee_members", estates.OwnersCommitteeMember.objects.filter(Q(inside) | Q(person_id__in=people))),
+        ("owners_committees", estates.OwnersCommittee.objects.filter(inside)),
+        ("property_companies", estates.PropertyCompany.objects.filter(inside, contracts__isnull=True)),
+    ]:
+        deleted[label] = rows.delete()[0] or 0
+    return deleted
+
+
 @transaction.atomic
 def delete_demo_city(root_path: str) -> dict[str, int]:
     """Delete the tree rooted at ``root_path`` and everything scoped inside it; returns row counts."""
@@ -60,6 +94,7 @@ def delete_demo_city(root_path: str) -> dict[str, int]:
     persons = Person.objects.filter(inside)
     deleted["person_tags"] = Person.tags.through.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
     deleted["residences"] = Residence.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
+    deleted.update(_delete_engage(inside))  # first: its actions hold cases and volunteer projects
     cases = Case.objects.filter(inside).values("pk")
     for label, case_model in [
         ("case_photos", CasePhoto),
@@ -67,12 +102,8 @@ def delete_demo_city(root_path: str) -> dict[str, int]:
         ("case_assignments", CaseAssignment),
     ]:
         deleted[label] = case_model._default_manager.filter(case_id__in=cases)._raw_delete(db)
+    deleted.update(_delete_estates(inside, persons))  # before the party: cross appointments hold its orgs
     deleted.update(_delete_forces(root_path, persons))
-    committees = OwnersCommittee.objects.filter(inside).values("pk")
-    deleted["owners_committee_members"] = OwnersCommitteeMember.objects.filter(
-        Q(committee_id__in=committees) | Q(person_id__in=persons.values("pk"))
-    )._raw_delete(db)
-    deleted["owners_committees"] = OwnersCommittee.objects.filter(inside)._raw_delete(db)
     Case.objects.filter(inside, merged_into__isnull=False).update(merged_into=None)
     duty = DutyAssignment.objects.filter(inside).values("pk")
     deleted["duty_departments"] = DutyAssignment.departments.through.objects.filter(

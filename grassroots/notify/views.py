@@ -12,19 +12,24 @@ from grassroots.notify import selectors, services
 from grassroots.notify.models import Notification
 
 PAGE_SIZE = 20
-# Where a message about a case leads: residents follow it on the phone pages, staff on the case page.
-CASE_PAGES = {"resident": "cases:h5_case"}
-CASE_PAGE_STAFF = "cases:case"
+# Where a message leads, by the id its payload carries: residents follow it on the phone pages,
+# staff on the working pages. URL names only: notify sits below the apps that send.
+LINKS: list[tuple[str, str, str]] = [  # (payload key, resident page, staff page)
+    ("case_id", "cases:h5_case", "cases:case"),
+    ("topic", "engage:h5_topic", "engage:topic"),
+]
 
 
 def _link(message: Notification, role: str) -> str:
-    case_id = message.payload.get("case_id") if isinstance(message.payload, dict) else None
-    if not isinstance(case_id, int):
-        return ""
-    try:
-        return reverse(CASE_PAGES.get(role, CASE_PAGE_STAFF), args=[case_id])
-    except NoReverseMatch:  # the cases app is not installed
-        return ""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    for key, resident_page, staff_page in LINKS:
+        target = payload.get(key)
+        if isinstance(target, int):
+            try:
+                return reverse(resident_page if role == "resident" else staff_page, args=[target])
+            except NoReverseMatch:  # that app is not installed
+                return ""
+    return ""
 
 
 @login_required

@@ -196,8 +196,22 @@ def test_demo_forces_fill_the_pages_once_and_go_with_the_city() -> None:
         post="member",
         since=date(2025, 1, 1),
     )
+    # So do a deliberation topic and a property company with its contract.
+    from grassroots.engage import services as engage
+    from grassroots.engage.models import Topic
+    from grassroots.estates.models import PropertyCompany, ServiceContract
+    from grassroots.registry.models import Unit, UnitKind
+
+    engage.topic_propose(actor=worker, title="加装电梯", description="老小区加装电梯，大家商量一下", area=community)
+    enterprise = Unit.objects.filter(path__startswith=community.path, kind=UnitKind.ENTERPRISE).first()
+    assert enterprise is not None
+    company = estates.company_create(actor=SYSTEM, scope=Scope.everything(), unit=enterprise, qualification="grade1")
+    estates.contract_create(
+        actor=SYSTEM, scope=Scope.everything(), company=company, compound=compound, start=date(2025, 1, 1)
+    )
     demo_city(2000, 1, replace=True)
-    assert not OwnersCommittee.objects.exists()
+    assert not OwnersCommittee.objects.exists() and not Topic.objects.exists()
+    assert not ServiceContract.objects.exists() and not PropertyCompany.objects.exists()
     assert set(forces_counts("3205").values()) == {0}
     assert not Mobilisation.objects.exists() and not Recipient.objects.exists()
     assert not PartyMember.objects.exists() and not Volunteer.objects.exists()

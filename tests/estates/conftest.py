@@ -20,7 +20,7 @@ from grassroots.estates.models import OwnersCommittee
 from grassroots.party import services as party
 from grassroots.places.models import Compound
 from grassroots.registry import services as registry
-from tests.factories import Tree, add_resident
+from tests.factories import PASSWORD, Tree, add_resident
 
 ALL = Scope.everything()
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)  # 10:00 in Kunshan
@@ -81,3 +81,52 @@ def make_estate(tree: Tree) -> Estate:
 @pytest.fixture
 def estate(tree: Tree) -> Estate:
     return make_estate(tree)
+
+
+# --- property companies, surveys, red/black list ------------------------------------------------
+
+
+def make_company(tree: Tree, name: str, *, area: Any = None, qualification: str = "grade2") -> Any:
+    """A registry enterprise in 城北社区 (or ``area``) registered as a property company."""
+    from grassroots.estates import services as estates
+    from grassroots.registry.services.units import unit_create
+
+    unit = unit_create(
+        actor=SYSTEM,
+        scope=ALL,
+        name=name,
+        kind="enterprise",
+        area=area or tree.chengbei,
+        contact_name="王经理",
+        contact_phone="13912345678",
+    )
+    return estates.company_create(actor=SYSTEM, scope=ALL, unit=unit, qualification=qualification)
+
+
+def make_compound(tree: Tree, name: str, *, community: Any = None, kind: str = "commodity") -> Compound:
+    from grassroots.places import services as places
+
+    return places.compound_create(actor=SYSTEM, community=community or tree.chengbei, name=name, kind=kind)
+
+
+def answer(survey: Any, scores: list[list[int]], *, tree: Tree, start: int = 0) -> None:
+    """Each inner list is one resident account's answers, in question order."""
+    from grassroots.accounts import services as accounts
+    from grassroots.estates import services as estates
+
+    questions = list(survey.questions.order_by("number"))
+    for i, row in enumerate(scores, start=start):
+        user = accounts.user_create(
+            actor=SYSTEM,
+            username=f"r{survey.pk}_{i}",
+            password=PASSWORD,
+            role="resident",
+            area=survey.compound.community,
+        )
+        estates.survey_answer(
+            actor=SYSTEM,
+            user=user,
+            scope=ALL,
+            survey=survey,
+            scores={q.pk: s for q, s in zip(questions, row, strict=True)},
+        )

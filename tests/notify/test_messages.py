@@ -57,3 +57,15 @@ def test_paginated_and_signed_in_only(client: Any, tree: Tree) -> None:
     second = client.get("/messages/?page=2").content.decode()
     assert "消息4<" in second and "消息0<" in second
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_messages_link_to_the_case_or_topic_they_are_about(client: Any, tree: Tree) -> None:
+    resident, worker = tree.users[Role.RESIDENT], tree.users[Role.COMMUNITY_WORKER]
+    _tell(resident.pk, 1, case_id=41)
+    _tell(resident.pk, 2, topic=7)
+    _tell(worker.pk, 3, topic=7)
+    client.force_login(resident)
+    body = client.get("/messages/").content.decode()
+    assert 'href="/cases/h5/cases/41/"' in body and 'href="/engage/h5/topics/7/"' in body
+    client.force_login(worker)
+    assert 'href="/engage/topics/7/"' in client.get("/messages/").content.decode()
