@@ -97,6 +97,31 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
         ],
     ),
     (
+        "服务",
+        [
+            ("办事指南", "engage:h5_guides", "cases.h5", "查询办事流程、条件、所需材料、地点和时间"),
+            (
+                "社区能不能办",
+                "engage:h5_admission",
+                "cases.h5",
+                "按准入清单查询社区能否开具某项证明、挂牌或承担某项工作",
+            ),
+            ("办事指南维护", "engage:guides", ("cases.view", "cases.handle"), "按类别维护政务服务事项，可从表格导入"),
+            (
+                "社区工作准入",
+                "engage:admission",
+                ("cases.view", "cases.handle", "cases.dispatch"),
+                "工作事项、协助事项、挂牌、证明事项的准入清单，区定街道可调整",
+            ),
+            (
+                "党群服务中心",
+                "engage:centres",
+                ("cases.view", "cases.handle"),
+                "面积达标（每百户30㎡，村600㎡）、到访和满意度、人气指数、功能室预约",
+            ),
+        ],
+    ),
+    (
         "物业",
         [
             ("满意度测评", "estates:h5_surveys", "cases.h5", "给小区物业服务打分"),
@@ -162,7 +187,15 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
 HOME: Entry = ("首页", "home", None, "")
 # Phone pages about one's own community: offered only to accounts that have one (not the administrator).
 NEEDS_HOME_COMMUNITY = frozenset(
-    {"party:checkin_start", "engage:h5_topics", "engage:h5_propose", "engage:h5_notices", "estates:h5_surveys"}
+    {
+        "party:checkin_start",
+        "engage:h5_topics",
+        "engage:h5_propose",
+        "engage:h5_notices",
+        "engage:h5_guides",
+        "engage:h5_admission",
+        "estates:h5_surveys",
+    }
 )
 # Up to this many links fit on one bar (a phone scrolls it); more are grouped by section.
 FLAT_LIMIT = 9

@@ -368,3 +368,14 @@ class NoticeRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.notice_id}"
+
+
+from grassroots.engage.models_services import (  # noqa: E402, F401
+    AdmissionItem,
+    AdmissionKind,
+    CentreRoom,
+    CentreVisit,
+    RoomBooking,
+    ServiceCentre,
+    ServiceGuide,
+)

@@ -19,3 +19,8 @@ urlpatterns = [
     path("notices/", staff_views.notices, name="notices"),
     path("notices/<int:notice_id>/", staff_views.notice, name="notice"),
 ]
+
+# The service guide, admission lists and service centres (their own module, in the same namespace).
+from grassroots.engage import urls_guide  # noqa: E402
+
+urlpatterns += urls_guide.urlpatterns
