@@ -60,6 +60,9 @@ def _delete_engage(inside: Q) -> dict[str, int]:
         ("meetings", engage.Meeting.objects.filter(inside)),
         ("topics", engage.Topic.objects.filter(inside)),
         ("notices", engage.Notice.objects.filter(inside)),
+        ("service_guides", engage.ServiceGuide.objects.filter(inside)),
+        ("admission_items", engage.AdmissionItem.objects.filter(inside)),
+        ("service_centres", engage.ServiceCentre.objects.filter(inside)),
     ]:
         deleted[label] = rows.delete()[0] or 0
     return deleted

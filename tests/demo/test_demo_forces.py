@@ -203,6 +203,10 @@ def test_demo_forces_fill_the_pages_once_and_go_with_the_city() -> None:
     from grassroots.registry.models import Unit, UnitKind
 
     engage.topic_propose(actor=worker, title="加装电梯", description="老小区加装电梯，大家商量一下", area=community)
+    from grassroots.engage.models import ServiceCentre
+    from grassroots.engage.services.centres import centre_save
+
+    centre_save(actor=worker, community=community, name="党群服务中心", floor_area="800")
     enterprise = Unit.objects.filter(path__startswith=community.path, kind=UnitKind.ENTERPRISE).first()
     assert enterprise is not None
     company = estates.company_create(actor=SYSTEM, scope=Scope.everything(), unit=enterprise, qualification="grade1")
@@ -211,6 +215,7 @@ def test_demo_forces_fill_the_pages_once_and_go_with_the_city() -> None:
     )
     demo_city(2000, 1, replace=True)
     assert not OwnersCommittee.objects.exists() and not Topic.objects.exists()
+    assert not ServiceCentre.objects.exists()
     assert not ServiceContract.objects.exists() and not PropertyCompany.objects.exists()
     assert set(forces_counts("3205").values()) == {0}
     assert not Mobilisation.objects.exists() and not Recipient.objects.exists()
