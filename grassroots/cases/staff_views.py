@@ -10,18 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from grassroots.accounts.scopes import can, scope_for
+from grassroots.accounts.decorators import capability_required
+from grassroots.accounts.scopes import scope_for
 from grassroots.cases import selectors
 from grassroots.cases.models import Case, CaseAssignment, CaseEvent, CasePhoto, Channel, PhotoStage
 from grassroots.cases.selectors import queues
@@ -43,21 +42,6 @@ PER_PAGE = 20
 CONFLICT_MESSAGE = "该案件刚刚已被他人处理，下面已显示最新状态，请确认后再操作。"
 # Timeline rows that are not workflow actions.
 EVENT_LABELS = {"submit": "上报", "remind": "时限提醒", "overdue": "超期", "escalate": "升级"}
-
-
-def capability_required(*capabilities: str, message: str = "您的角色无权查看此页面。") -> Callable[[View], View]:
-    """Any one of ``capabilities``, checked before the view looks anything up."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(can(request.user, c) for c in capabilities):
-                raise Forbidden(message)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def _paginate(request: HttpRequest, rows: Any) -> tuple[Page[Any], str]:

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can
 from grassroots.core import clock
 from grassroots.core.errors import DomainError, Forbidden, NotFound
@@ -29,7 +30,6 @@ from grassroots.engage.selectors.scopes import H5, READ, RUN, resident_community
 from grassroots.engage.services import admission as admission_service
 from grassroots.engage.services import centres as centre_service
 from grassroots.engage.services import guide as guide_service
-from grassroots.engage.views_common import capability_required
 from grassroots.places.models import Area, AreaLevel
 
 PER_PAGE = 20

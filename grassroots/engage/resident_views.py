@@ -15,13 +15,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.core.errors import DomainError, Forbidden
 from grassroots.engage import services
 from grassroots.engage.forms import CommentForm, ProposeForm, ReviewForm
 from grassroots.engage.models import Comment, Review, TopicPhoto
 from grassroots.engage.selectors import engage as reads
 from grassroots.engage.selectors.scopes import H5, resident_community
-from grassroots.engage.views_common import capability_required, history
+from grassroots.engage.views_common import history
 from grassroots.engage.workflow import MAX_PHOTOS, Step, TopicState
 from grassroots.places.models import Area, AreaLevel, Building
 

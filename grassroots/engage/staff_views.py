@@ -15,6 +15,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.cases.models import Category
 from grassroots.core.errors import DomainError, Forbidden, NotFound
@@ -33,7 +34,7 @@ from grassroots.engage.forms import (
 from grassroots.engage.models import AgendaItem, Comment, DeliberationSetting, NoticeState, TopicPhoto
 from grassroots.engage.selectors import engage as reads
 from grassroots.engage.selectors.scopes import READ, RUN, run_scope
-from grassroots.engage.views_common import capability_required, history
+from grassroots.engage.views_common import history
 from grassroots.engage.workflow import Step, TopicState
 from grassroots.places.models import Area, AreaLevel
 from grassroots.volunteers.models import Project

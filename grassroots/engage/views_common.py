@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
 
-from grassroots.accounts.scopes import can
-from grassroots.core.errors import Forbidden, NotFound
+from grassroots.core.errors import NotFound
 from grassroots.engage.models import ReviewRating, TopicEvent, TopicPhoto
 from grassroots.engage.selectors import engage as reads
 from grassroots.engage.workflow import Step
@@ -30,21 +28,6 @@ EVENT_LABELS = {
     **{step.value: step.label for step in Step},
 }
 ROLE_LABELS = {"resident": "居民", "staff": "工作人员", "system": "系统"}
-
-
-def capability_required(*capabilities: str, message: str = "您的角色无权查看此页面。") -> Callable[[View], View]:
-    """Any one of ``capabilities``, checked before the view looks anything up (403 for everyone else)."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not any(can(request.user, c) for c in capabilities):
-                raise Forbidden(message)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 @dataclass

@@ -11,14 +11,13 @@ and masked ID; a page that shows them is audited.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.accounts.views import client_ip
 from grassroots.audit.services import Actor, actor_of
@@ -35,19 +34,6 @@ VIEW, MANAGE = "party.view", "party.manage"
 # Residents answer surveys on the phone pages they already use (随手拍).
 H5 = "cases.h5"
 View = Callable[..., HttpResponse]
-
-
-def capability_required(capability: str) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can(request.user, capability):
-                raise Forbidden("您的角色无权使用此功能。")
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def _actor(request: HttpRequest) -> Actor:

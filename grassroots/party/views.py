@@ -8,7 +8,6 @@ service. Members are shown by name and masked ID only; each page that shows memb
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.accounts.views import client_ip
 from grassroots.audit.services import Actor, actor_of, audit_record
@@ -36,19 +36,6 @@ from grassroots.registry import selectors as registry
 
 VIEW, MANAGE = "party.view", "party.manage"
 View = Callable[..., HttpResponse]
-
-
-def capability_required(capability: str) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can(request.user, capability):
-                raise Forbidden("您的角色无权使用此功能。")
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def _actor(request: HttpRequest) -> Actor:

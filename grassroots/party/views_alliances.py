@@ -8,20 +8,19 @@ user's scope (out of scope → NotFound → 404), and writes through the service
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.accounts.views import client_ip
 from grassroots.audit.services import Actor, actor_of
-from grassroots.core.errors import DomainError, Forbidden
+from grassroots.core.errors import DomainError
 from grassroots.core.scope import Scope
 from grassroots.party import forms_alliances as forms
 from grassroots.party.models import ItemStatus, ListKind
@@ -31,21 +30,6 @@ from grassroots.party.services import alliances as services
 VIEW, MANAGE = "party.view", "party.manage"
 
 View = Callable[..., HttpResponse]
-
-
-def capability_required(capability: str) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can(request.user, capability):
-                raise Forbidden(
-                    "您的角色无权使用党建联盟功能。" if capability == VIEW else "您的角色无权维护党建联盟。"
-                )
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def _actor(request: HttpRequest) -> Actor:

@@ -9,11 +9,9 @@ appears once, on the answer to a reveal request, which is never cached.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +21,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.accounts.views import client_ip
 from grassroots.audit.services import Actor, actor_of
@@ -46,19 +45,6 @@ PAGE_SIZE = 100
 BATCH_MAX_AGE = 30 * 60  # seconds a batch answer may still be downloaded
 
 View = Callable[..., HttpResponse]
-
-
-def capability_required(capability: str) -> Callable[[View], View]:
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can(request.user, capability):
-                raise Forbidden("您的角色无权使用此功能。")
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def _actor(request: HttpRequest) -> Actor:

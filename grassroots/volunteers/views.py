@@ -9,17 +9,16 @@ Activities live in ``activity_views.py``, needs/resources/projects in ``need_vie
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.audit.services import actor_of
 from grassroots.core.errors import DomainError, Forbidden, NotFound
@@ -44,21 +43,6 @@ View = Callable[..., HttpResponse]
 VIEW = "volunteers.view"
 MANAGE = "volunteers.manage"
 PER_PAGE = 30
-
-
-def capability_required(capability: str, message: str = "您的角色无权查看此页面。") -> Callable[[View], View]:
-    """Checked before the view looks anything up: 403 for roles without it."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not can(request.user, capability):
-                raise Forbidden(message)
-            return view(request, *args, **kwargs)
-
-        return login_required(wrapper)
-
-    return decorate
 
 
 def view_scope(request: HttpRequest) -> Scope:
