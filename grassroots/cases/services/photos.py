@@ -12,6 +12,7 @@ import hashlib
 import io
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import IO, Any
 
@@ -39,8 +40,21 @@ def _refuse(message: str, name: str) -> DomainError:
     return DomainError(f"照片“{name}”{message}", code="photo_invalid", field="photos")
 
 
-def photo_upload(*, actor: Any, upload: IO[bytes], name: str = "", size: int | None = None) -> CasePhoto:
-    """Check one uploaded image and store a clean copy, not yet attached to a case."""
+@dataclass(frozen=True)
+class CleanImage:
+    """An image re-encoded without any metadata, and what we know of it."""
+
+    body: bytes
+    sha256: str
+    extension: str
+    content_type: str
+    width: int
+    height: int
+    label: str  # the sender's file name, shortened, for messages only
+
+
+def photo_clean(*, upload: IO[bytes], name: str = "", size: int | None = None) -> CleanImage:
+    """Check one uploaded image by its content and re-encode it without metadata (nothing stored)."""
     label = (name or "未命名")[:60]
     if size is None:
         upload.seek(0, io.SEEK_END)
@@ -77,20 +91,25 @@ def photo_upload(*, actor: Any, upload: IO[bytes], name: str = "", size: int | N
     else:
         clean.save(out, "WEBP", quality=85)
     body = out.getvalue()
-    digest = hashlib.sha256(body).hexdigest()
+    return CleanImage(body, hashlib.sha256(body).hexdigest(), extension, content_type, clean.width, clean.height, label)
+
+
+def photo_upload(*, actor: Any, upload: IO[bytes], name: str = "", size: int | None = None) -> CasePhoto:
+    """Check one uploaded image and store a clean copy, not yet attached to a case."""
+    image = photo_clean(upload=upload, name=name, size=size)
     photo = CasePhoto(
-        sha256=digest,
-        extension=extension,
-        content_type=content_type,
-        size=len(body),
-        width=clean.width,
-        height=clean.height,
-        original_name=label,
+        sha256=image.sha256,
+        extension=image.extension,
+        content_type=image.content_type,
+        size=len(image.body),
+        width=image.width,
+        height=image.height,
+        original_name=image.label,
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         created_at=clock.now(),
     )
     # The file first: a crash after it leaves an orphan file for the purge, never a row without its file.
-    photo.file.save(f"{digest}.{extension}", ContentFile(body), save=False)
+    photo.file.save(f"{image.sha256}.{image.extension}", ContentFile(image.body), save=False)
     photo.save()
     return photo
 
