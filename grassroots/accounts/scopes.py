@@ -16,11 +16,25 @@ from grassroots.core.scope import Scope
 # party.view / party.manage: organisations, members, check-ins, services, alliances; volunteers.view /
 # volunteers.manage: building roles, volunteers, talents, teams, activities, needs and resources;
 # mobilise: start a one-tap mobilisation (一键动员) in one's area and watch its roster.
+# engage.view / engage.manage: read / run deliberation, notices, the service guide and service centres;
+# engage.propose: put a topic forward as a worker; engage.admission: keep a district's or subdistrict's
+# community admission list (社区工作准入). estates.view / estates.manage: property companies, owners'
+# committees, surveys, the red/black list, reports before changes, dormitory zones.
+# insights.view: dashboards, the big screen, hotspots and reports of one's area.
 CAPABILITIES: dict[str, frozenset[str]] = {
     # Residents report and follow their own cases by role; "cases.h5" only shows them the phone pages.
     Role.RESIDENT: frozenset({"cases.h5"}),
     Role.GRID_WORKER: frozenset(
-        {"places.browse", "registry.view", "registry.visit", "cases.report", "cases.view", "volunteers.view"}
+        {
+            "places.browse",
+            "registry.view",
+            "registry.visit",
+            "cases.report",
+            "cases.view",
+            "volunteers.view",
+            "engage.view",
+            "engage.propose",
+        }
     ),
     Role.COMMUNITY_WORKER: frozenset(
         {
@@ -39,6 +53,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.view",
             "volunteers.manage",
             "mobilise",
+            "insights.view",
+            "engage.view",
+            "engage.manage",
+            "engage.propose",
+            "estates.view",
+            "estates.manage",
         }
     ),
     Role.SUBDISTRICT_DISPATCHER: frozenset(
@@ -52,13 +72,40 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "party.view",
             "volunteers.view",
             "mobilise",
+            "insights.view",
+            "engage.view",
+            "engage.admission",
+            "estates.view",
         }
     ),
     Role.DEPARTMENT_OFFICER: frozenset({"places.browse", "cases.department"}),
     Role.PARTY_SECRETARY: frozenset(
-        {"places.browse", "party.view", "party.manage", "volunteers.view", "volunteers.manage"}
+        {
+            "places.browse",
+            "party.view",
+            "party.manage",
+            "volunteers.view",
+            "volunteers.manage",
+            "engage.view",
+            "engage.manage",
+            "engage.propose",
+            "estates.view",
+            "estates.manage",
+        }
     ),
-    Role.DISTRICT_LEADER: frozenset({"places.browse", "cases.view", "party.view", "volunteers.view", "mobilise"}),
+    Role.DISTRICT_LEADER: frozenset(
+        {
+            "places.browse",
+            "cases.view",
+            "party.view",
+            "volunteers.view",
+            "mobilise",
+            "insights.view",
+            "engage.view",
+            "engage.admission",
+            "estates.view",
+        }
+    ),
     Role.ADMIN: frozenset(
         {
             "places.browse",
@@ -81,6 +128,13 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.view",
             "volunteers.manage",
             "mobilise",
+            "insights.view",
+            "engage.view",
+            "engage.manage",
+            "engage.propose",
+            "engage.admission",
+            "estates.view",
+            "estates.manage",
         }
     ),
 }

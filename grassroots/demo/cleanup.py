@@ -76,6 +76,7 @@ def _delete_estates(inside: Q, persons: QuerySet[Person]) -> dict[str, int]:
         ("surveys", estates.Survey.objects.filter(inside)),
         ("fee_collections", estates.FeeCollection.objects.filter(inside)),
         ("estate_reports", estates.EstateReport.objects.filter(inside)),
+        ("revenue_uses", estates.RevenueUse.objects.filter(inside)),
         ("service_contracts", estates.ServiceContract.objects.filter(inside)),
         ("dormitory_heads", estates.DormitoryHead.objects.filter(Q(inside) | Q(person_id__in=people))),
         ("dormitory_zones", estates.DormitoryZone.objects.filter(inside)),

@@ -32,6 +32,17 @@ class ProposeForm(forms.Form):
         self.fields["building"].choices = _choices(buildings, "不指定楼栋")  # type: ignore[attr-defined]
 
 
+class StaffProposeForm(ProposeForm):
+    """A worker puts a topic forward in a community or grid of their scope (not only their own home)."""
+
+    def __init__(self, *args: Any, grids: list[tuple[int, str]], buildings: list[tuple[int, str]], **kwargs: Any):
+        super().__init__(*args, grids=grids, buildings=buildings, **kwargs)
+        area = self.fields["grid"]
+        area.label, area.required = "所在社区或网格", True
+        area.choices = _choices(grids, "请选择")  # type: ignore[attr-defined]
+        area.error_messages["required"] = "请选择议题所在的社区或网格。"
+
+
 class CommentForm(forms.Form):
     body = forms.CharField(label="我的意见", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
 

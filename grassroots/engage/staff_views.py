@@ -1,7 +1,7 @@
 """Staff pages of deliberation and notices: the topics queue, a topic with its actions, meetings
 (agenda, invitees, attendance, minutes, decisions with votes), the area settings and notices.
 
-``cases.view`` reads and ``cases.handle`` runs deliberation; the capability is checked first
+``engage.view`` reads and ``engage.manage`` runs deliberation; the capability is checked first
 (403), anything outside the user's scope is 404 (the selectors and services say NotFound).
 """
 
@@ -30,18 +30,22 @@ from grassroots.engage.forms import (
     ProgressForm,
     ReasonForm,
     SettingForm,
+    StaffProposeForm,
 )
 from grassroots.engage.models import AgendaItem, Comment, DeliberationSetting, NoticeState, TopicPhoto
 from grassroots.engage.selectors import engage as reads
-from grassroots.engage.selectors.scopes import READ, RUN, run_scope
+from grassroots.engage.selectors.scopes import PROPOSE, READ, RUN, run_scope
 from grassroots.engage.views_common import history
-from grassroots.engage.workflow import Step, TopicState
-from grassroots.places.models import Area, AreaLevel
+from grassroots.engage.workflow import MAX_PHOTOS, Step, TopicState
+from grassroots.places.models import Area, AreaLevel, Building
 from grassroots.volunteers.models import Project
 
 PER_PAGE = 20
 read_required = capability_required(READ, RUN, message="您的角色无权查看协商议事。")
 run_required = capability_required(RUN, message="只有社区工作者可以组织协商议事。")
+propose_required = capability_required(PROPOSE, message="您的角色不能提出议题。")
+# Buildings are offered in the form only when the scope is small enough for one list (a community or a few).
+MAX_BUILDING_CHOICES = 600
 TABS = [
     (
         "open",
@@ -86,6 +90,55 @@ def topics(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     context = {"tabs": [(k, label, counts[k]) for k, label, _ in TABS], "chosen": chosen[0], "page": page}
     return render(request, "engage/staff/topics.html", context)
+
+
+def _propose_choices(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    scope = scope_for(user, PROPOSE)
+    areas = Area.objects.filter(scope.path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID]).order_by("path")
+    choices = [(a.pk, a.name if a.level == AreaLevel.COMMUNITY else f"　{a.name}") for a in areas]
+    rows = Building.objects.filter(scope.path_q("grid__path")).select_related("compound", "grid")
+    if rows.count() > MAX_BUILDING_CHOICES:
+        return choices, []
+    buildings = [
+        (b.pk, f"{b.grid.name} · {b.compound.name if b.compound else ''}{b.name}")
+        for b in rows.order_by("grid__path", "compound__name", "name")
+    ]
+    return choices, buildings
+
+
+@propose_required
+def topic_new(request: HttpRequest) -> HttpResponse:
+    """A grid or community worker raises a topic found on patrol or in a visit (工作人员提事)."""
+    user: Any = request.user
+    areas, buildings = _propose_choices(user)
+    form = StaffProposeForm(request.POST or None, grids=areas, buildings=buildings)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        scope = scope_for(user, PROPOSE)
+        area = Area.objects.filter(scope.path_q("path"), pk=data["grid"]).first()
+        building = (
+            Building.objects.filter(scope.path_q("grid__path"), pk=data["building"]).first()
+            if data["building"]
+            else None
+        )
+        files = [f for f in request.FILES.getlist("photos") if f.size]
+        try:
+            item = services.topic_propose(
+                actor=user,
+                title=data["title"],
+                description=data["description"],
+                area=area,
+                building=building,
+                place_text=data["place_text"],
+                photos=[(f, f.name or "", f.size) for f in files],
+            )
+        except DomainError as error:
+            _error(request, form, error)
+        else:
+            messages.success(request, f"议题已提出。附议达到{item.threshold}人后转入议事，也可以直接转入议事。")
+            return redirect("engage:topic", topic_id=item.pk)
+    context = {"form": form, "max_photos": MAX_PHOTOS, "has_buildings": bool(buildings)}
+    return render(request, "engage/staff/propose.html", context, status=400 if form.errors else 200)
 
 
 def _action_form(user: Any, data: Any = None) -> ActionForm:

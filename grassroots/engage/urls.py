@@ -12,6 +12,7 @@ urlpatterns = [
     path("h5/notices/<int:notice_id>/", resident_views.h5_notice, name="h5_notice"),
     path("photos/<int:photo_id>/", views_common.photo, name="photo"),
     path("topics/", staff_views.topics, name="topics"),
+    path("topics/new/", staff_views.topic_new, name="topic_new"),
     path("topics/<int:topic_id>/", staff_views.topic, name="topic"),
     path("settings/", staff_views.settings_page, name="settings"),
     path("meetings/", staff_views.meetings, name="meetings"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -164,6 +165,12 @@ class ReportForm(forms.Form):
     reported_on = forms.DateField(label="报告日期", widget=DATE)
     description = forms.CharField(label="内容", max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
     amount = forms.DecimalField(label="金额(元，使用公共收益时必填)", required=False, max_digits=12, decimal_places=2)
+
+
+class RevenueUseForm(forms.Form):
+    used_on = forms.DateField(label="使用日期", widget=DATE)
+    amount = forms.DecimalField(label="金额(元)", max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    purpose = forms.CharField(label="用途", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 # --- 红色业委会 ---------------------------------------------------------------------------------------

@@ -336,6 +336,27 @@ class EstateReport(models.Model):
         return f"{self.get_kind_display()} {self.reported_on}"
 
 
+class RevenueUse(models.Model):
+    """A use of the compound's common revenue (公共收益), checked against the reports made before it."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="revenue_uses")
+    used_on = models.DateField("使用日期")
+    amount = models.DecimalField("金额(元)", max_digits=12, decimal_places=2)
+    purpose = models.CharField("用途", max_length=500)
+    path = models.CharField(max_length=255, db_index=True)
+    created_at = models.DateTimeField()
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path", "-used_on", "-id"]
+        verbose_name = "公共收益使用"
+        verbose_name_plural = "公共收益使用"
+
+    def __str__(self) -> str:
+        return f"{self.used_on} {self.amount}"
+
+
 # --- dormitory zones (集宿区) -------------------------------------------------------------------
 
 

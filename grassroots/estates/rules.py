@@ -29,6 +29,9 @@ RED_MIN_SCORE = Decimal("90")
 BLACK_MAX_SCORE = Decimal("70")
 # 事前报告: a change of property company needs a report to the community at most this many days before.
 REPORT_WINDOW_DAYS = 30
+# 使用公共收益: a use is covered by a report of common revenue made on or before the day of use, at most this
+# many days before, whose amount not yet taken by earlier uses is at least the use's amount.
+REVENUE_WINDOW_DAYS = 180
 # 集宿区: above this many workers a zone needs full management staff and a joint committee.
 DORMITORY_WORKERS_LIMIT = 3000
 # 红色业委会: at least this many current cross appointments, and party members more than half.
@@ -121,3 +124,23 @@ def dormitory_problems(workers: int, staff_full: bool, has_joint_committee: bool
     if not has_joint_committee:
         problems.append("未成立联合管委会")
     return problems
+
+
+def revenue_uses_covered(reports: list[tuple[date, Decimal]], uses: list[tuple[date, Decimal]]) -> list[int | None]:
+    """For each use (day, amount), the index of the report (day, amount) that covers it, or None.
+
+    Uses are taken in date order and each draws on the earliest report in its window that still has
+    enough left, so one report cannot cover more than its amount and a use before its report is never
+    covered. The answer is in the order of ``uses``.
+    """
+    left = [amount for _, amount in reports]
+    covered: list[int | None] = [None] * len(uses)
+    for i in sorted(range(len(uses)), key=lambda k: uses[k][0]):
+        used_on, amount = uses[i]
+        earliest = used_on - timedelta(days=REVENUE_WINDOW_DAYS)
+        fits = [j for j, (day, _) in enumerate(reports) if earliest <= day <= used_on and left[j] >= amount]
+        if fits:
+            j = min(fits, key=lambda k: (reports[k][0], k))
+            left[j] -= amount
+            covered[i] = j
+    return covered

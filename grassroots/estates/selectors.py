@@ -35,6 +35,7 @@ from grassroots.estates.models import (
     OwnersCommitteeMember,
     PropertyCompany,
     ReportKind,
+    RevenueUse,
     ServiceContract,
     Survey,
     SurveyAnswer,
@@ -460,6 +461,44 @@ def survey_result(*, scope: Scope, survey_id: int) -> SurveyResult:
 
 
 @dataclass(frozen=True)
+class RevenueRow:
+    use: RevenueUse
+    report: EstateReport | None  # the earlier report of common revenue that covers it; None: not reported
+
+    @property
+    def unreported(self) -> bool:
+        return self.report is None
+
+
+def _revenue_rows(reports: list[EstateReport], uses: list[RevenueUse]) -> list[RevenueRow]:
+    """Each use with the report covering it, compound by compound (rules.revenue_uses_covered)."""
+    by_compound: dict[int, list[EstateReport]] = defaultdict(list)
+    for r in reports:
+        if r.kind == ReportKind.COMMON_REVENUE and r.amount is not None:
+            by_compound[r.compound_id].append(r)
+    uses_by: dict[int, list[RevenueUse]] = defaultdict(list)
+    for u in uses:
+        uses_by[u.compound_id].append(u)
+    covering: dict[int, EstateReport | None] = {}
+    for compound_id, mine in uses_by.items():
+        theirs = by_compound[compound_id]
+        picks = rules.revenue_uses_covered(
+            [(r.reported_on, r.amount) for r in theirs if r.amount is not None], [(u.used_on, u.amount) for u in mine]
+        )
+        covering.update({u.pk: (theirs[k] if k is not None else None) for u, k in zip(mine, picks, strict=True)})
+    return [RevenueRow(u, covering[u.pk]) for u in uses]
+
+
+def revenue_use_covered(*, scope: Scope, use: RevenueUse) -> bool:
+    """Whether an earlier report of common revenue covers ``use`` (with the compound's other uses)."""
+    if not scope.covers_path(use.path):
+        raise NotFound()
+    reports = list(EstateReport.objects.filter(compound_id=use.compound_id, kind=ReportKind.COMMON_REVENUE))
+    uses = list(RevenueUse.objects.filter(compound_id=use.compound_id))
+    return next(r for r in _revenue_rows(reports, uses) if r.use.pk == use.pk).report is not None
+
+
+@dataclass(frozen=True)
 class CompoundEstate:
     compound: Compound
     contracts: list[ContractRow]  # newest first
@@ -467,6 +506,7 @@ class CompoundEstate:
     surveys: list[SurveyResult]
     reports: list[EstateReport]
     committee: OwnersCommittee | None
+    revenue: list[RevenueRow] = field(default_factory=list)  # newest first
 
     @property
     def current(self) -> ContractRow | None:
@@ -489,6 +529,7 @@ def compound_estate(*, scope: Scope, compound_id: int) -> CompoundEstate:
         surveys=_survey_results(surveys, with_questions=False),
         reports=reports,
         committee=OwnersCommittee.objects.filter(compound=compound, is_active=True).first(),
+        revenue=_revenue_rows(reports, list(RevenueUse.objects.filter(compound=compound).order_by("-used_on", "-id"))),
     )
 
 
@@ -496,6 +537,7 @@ def compound_estate(*, scope: Scope, compound_id: int) -> CompoundEstate:
 class ReportsOverview:
     reports: list[EstateReport]
     unreported: list[ContractRow]  # changes of company without a report in the window
+    unreported_uses: list[RevenueRow] = field(default_factory=list)  # uses of common revenue not covered
 
 
 def reports_overview(*, scope: Scope, area: Area | None = None) -> ReportsOverview:
@@ -506,7 +548,10 @@ def reports_overview(*, scope: Scope, area: Area | None = None) -> ReportsOvervi
         ServiceContract.objects.filter(q).select_related("compound", "company__unit").order_by("-start", "-id")
     )
     rows = _contract_rows(contracts, reports, clock.today())
-    return ReportsOverview(reports, [r for r in rows if r.unreported])
+    uses = list(RevenueUse.objects.filter(q).select_related("compound").order_by("-used_on", "-id"))
+    return ReportsOverview(
+        reports, [r for r in rows if r.unreported], [r for r in _revenue_rows(reports, uses) if r.unreported]
+    )
 
 
 # --- the red/black list ---------------------------------------------------------------------------

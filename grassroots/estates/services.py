@@ -39,6 +39,7 @@ from grassroots.estates.models import (
     PropertyCompany,
     Qualification,
     ReportKind,
+    RevenueUse,
     ServiceContract,
     Survey,
     SurveyAnswer,
@@ -639,6 +640,33 @@ def report_record(
         detail={"kind": kind, "reported_on": str(reported_on), "amount": str(amount) if amount is not None else None},
     )
     return report
+
+
+@transaction.atomic
+def revenue_use_record(
+    *, actor: Actor, scope: Scope, compound: Compound, used_on: date, amount: Decimal, purpose: str
+) -> RevenueUse:
+    """Record a use of common revenue. It is kept whether or not it was reported: the pages flag it."""
+    _in_scope(scope, compound.path)
+    if used_on > clock.today():
+        raise DomainError("使用日期不能晚于今天。", field="used_on")
+    if amount is None or amount <= 0:
+        raise DomainError("请填写使用金额（大于0）。", field="amount")
+    purpose = purpose.strip()
+    if not purpose or len(purpose) > 500:
+        raise DomainError("请填写用途（不超过500字）。", field="purpose")
+    use = RevenueUse.objects.create(
+        compound=compound, used_on=used_on, amount=amount, purpose=purpose, path=compound.path, created_at=clock.now()
+    )
+    audit_record(
+        actor=actor,
+        action="estates.revenue_use.record",
+        object_type="revenue_use",
+        object_id=use.pk,
+        area_path=use.path,
+        detail={"used_on": str(used_on), "amount": str(amount)},
+    )
+    return use
 
 
 # --- 红色业委会: cross appointments ------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 Thin: the capability is checked before anything is looked up (403), every read goes through a
 selector that starts from the user's scope (out of scope → NotFound → 404), every write through a
-service. For now reading needs ``party.view`` and writing ``party.manage``: the share of party
-members is party-building work (the property pages share them until estates has its own
-capability). Residents answer surveys on the H5 with ``cases.h5``. Members are shown by name
+service. Reading needs ``estates.view`` and writing ``estates.manage``. Residents answer surveys on
+the H5 with ``cases.h5``. Members are shown by name
 and masked ID; a page that shows them is audited.
 """
 
@@ -30,7 +29,7 @@ from grassroots.places import selectors as places
 from grassroots.places.models import Area, Compound
 from grassroots.registry import selectors as registry
 
-VIEW, MANAGE = "party.view", "party.manage"
+VIEW, MANAGE = "estates.view", "estates.manage"
 # Residents answer surveys on the phone pages they already use (随手拍).
 H5 = "cases.h5"
 View = Callable[..., HttpResponse]
@@ -350,6 +349,18 @@ def _compound_post(request: HttpRequest, compound: Compound, bound: dict[str, An
                 services.report_record(actor=actor, scope=manage, compound=compound, **form.cleaned_data)
                 messages.success(request, "已登记事前报告。")
                 return here
+        elif action == "revenue_use":
+            form = bound["revenue_form"] = forms.RevenueUseForm(request.POST)
+            if form.is_valid():
+                use = services.revenue_use_record(actor=actor, scope=manage, compound=compound, **form.cleaned_data)
+                covered = selectors.revenue_use_covered(scope=manage, use=use)
+                if covered:
+                    messages.success(request, "已登记公共收益使用，已有事前报告。")
+                else:
+                    messages.warning(
+                        request, "已登记公共收益使用，但此前没有足额的“使用公共收益”报告，已标记为未事前报告。"
+                    )
+                return here
         elif action == "end_contract":
             form = forms.EndContractForm(request.POST)
             if form.is_valid():
@@ -391,6 +402,8 @@ def compound_detail(request: HttpRequest, compound_id: int) -> HttpResponse:
         "survey_form": bound.get("survey_form")
         or forms.SurveyForm(initial={**initial, "title": f"{compound.name}{year}年第{quarter}季度物业服务满意度测评"}),
         "report_form": bound.get("report_form") or forms.ReportForm(initial={"reported_on": clock.today()}),
+        "revenue_form": bound.get("revenue_form") or forms.RevenueUseForm(initial={"used_on": clock.today()}),
+        "revenue_window": rules.REVENUE_WINDOW_DAYS,
         "today": clock.today(),
         "window": rules.REPORT_WINDOW_DAYS,
         "satisfied_min": rules.SATISFIED_MIN,
@@ -428,6 +441,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         "breadcrumb": places.area_breadcrumb(scope=scope, area=area),
         "ov": selectors.reports_overview(scope=scope, area=area),
         "window": rules.REPORT_WINDOW_DAYS,
+        "revenue_window": rules.REVENUE_WINDOW_DAYS,
     }
     return render(request, "estates/reports.html", context)
 

@@ -133,7 +133,7 @@ def test_residents_ask_about_their_community(lists: Tree) -> None:
 def test_staff_list_pages(lists: Tree) -> None:
     url = reverse("engage:admission")
     assert client_for(lists.users[Role.RESIDENT]).get(url).status_code == 403
-    assert client_for(lists.users[Role.PARTY_SECRETARY]).get(url).status_code == 403
+    assert client_for(lists.users[Role.DEPARTMENT_OFFICER]).get(url).status_code == 403
     worker = client_for(lists.users[Role.COMMUNITY_WORKER])
     page = worker.get(url, {"q": "证明"})
     assert page.status_code == 200 and "亲属关系证明" in page.content.decode()

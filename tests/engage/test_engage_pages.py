@@ -42,7 +42,7 @@ def test_h5_pages_are_for_residents(eng: Engage, name: str) -> None:
 @pytest.mark.parametrize("name", STAFF_READ)
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.RESIDENT, 403), (Role.DEPARTMENT_OFFICER, 403), (Role.PARTY_SECRETARY, 403), (Role.GRID_WORKER, 200),
+    [(Role.RESIDENT, 403), (Role.DEPARTMENT_OFFICER, 403), (Role.PARTY_SECRETARY, 200), (Role.GRID_WORKER, 200),
      (Role.COMMUNITY_WORKER, 200), (Role.ADMIN, 200)],
 )  # fmt: skip
 def test_staff_pages_check_the_capability_first(eng: Engage, name: str, role: str, status: int) -> None:
@@ -223,3 +223,59 @@ def test_notice_and_meeting_lists_do_not_grow_with_rows(eng: Engage, who: str, n
     for i in range(1, 8):
         add(i)
     assert _count(client, reverse(name)) == few
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.RESIDENT, 403), (Role.DEPARTMENT_OFFICER, 403), (Role.SUBDISTRICT_DISPATCHER, 403),
+     (Role.DISTRICT_LEADER, 403), (Role.GRID_WORKER, 200), (Role.COMMUNITY_WORKER, 200),
+     (Role.PARTY_SECRETARY, 200), (Role.ADMIN, 200)],
+)  # fmt: skip
+def test_who_may_propose_as_staff(eng: Engage, role: str, status: int) -> None:
+    assert client_for(eng.tree.users[role]).get(reverse("engage:topic_new")).status_code == status
+
+
+def test_a_grid_worker_proposes_a_topic_in_their_grid(eng: Engage) -> None:
+    worker = eng.tree.users[Role.GRID_WORKER]
+    client = client_for(worker)
+    page = client.get(reverse("engage:topic_new")).content.decode()
+    # Only the places of their scope are offered: their grid, not the neighbouring one.
+    assert eng.tree.grid1.name in page and eng.tree.grid2.name not in page
+    response = client.post(
+        reverse("engage:topic_new"),
+        {
+            "title": "楼道堆物清理",
+            "description": "3号楼楼道长期堆放杂物，有消防隐患，需要居民商量清理办法。",
+            "grid": eng.tree.grid1.pk,
+            "building": eng.tree.building1.pk,
+            "place_text": "3号楼1单元",
+        },
+    )
+    topic = Topic.objects.get(title="楼道堆物清理")
+    assert response.status_code == 302 and response["Location"] == reverse("engage:topic", args=[topic.pk])
+    assert topic.proposed_by_staff and topic.proposer == worker
+    assert topic.area == eng.tree.grid1 and topic.building == eng.tree.building1
+    assert topic.state == TopicState.proposed
+    assert topic.events.filter(action="propose").count() == 1
+    # The community's residents see it on their phones.
+    assert client_for(eng.resident).get(reverse("engage:h5_topic", args=[topic.pk])).status_code == 200
+
+
+def test_staff_proposal_outside_scope_or_incomplete_is_refused(eng: Engage) -> None:
+    client = client_for(eng.tree.users[Role.GRID_WORKER])
+    before = Topic.objects.count()
+    data = {"title": "议题", "description": "内容", "grid": eng.tree.grid2.pk}
+    response = client.post(reverse("engage:topic_new"), data)
+    assert response.status_code == 400  # grid2 is not offered: a choice error, nothing revealed
+    missing = client.post(reverse("engage:topic_new"), {"title": "议题", "description": "内容"})
+    assert missing.status_code == 400 and "请选择议题所在的社区或网格" in missing.content.decode()
+    assert Topic.objects.count() == before
+
+
+def test_the_service_refuses_a_staff_role_that_may_not_propose(eng: Engage) -> None:
+    from grassroots.core.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.topic_propose(
+            actor=eng.tree.users[Role.SUBDISTRICT_DISPATCHER], title="议题", description="内容", area=eng.tree.grid1
+        )

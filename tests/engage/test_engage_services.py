@@ -275,7 +275,7 @@ def test_staff_may_close_the_review_early(eng: Engage) -> None:
         ("in_subdistrict_dispatcher", True),
         ("in_district_leader", True),
         ("in_department_officer", False),
-        ("in_party_secretary", False),
+        ("in_party_secretary", True),
         ("in_admin", True),
     ],
 )

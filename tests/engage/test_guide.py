@@ -207,7 +207,7 @@ def test_h5_guide_pages(tree: Tree) -> None:
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(Role.RESIDENT, 403), (Role.DEPARTMENT_OFFICER, 403), (Role.PARTY_SECRETARY, 403), (Role.GRID_WORKER, 200),
+    [(Role.RESIDENT, 403), (Role.DEPARTMENT_OFFICER, 403), (Role.PARTY_SECRETARY, 200), (Role.GRID_WORKER, 200),
      (Role.COMMUNITY_WORKER, 200), (Role.ADMIN, 200)],
 )  # fmt: skip
 def test_staff_guide_list_checks_the_capability(tree: Tree, role: str, status: int) -> None:

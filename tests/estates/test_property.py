@@ -319,3 +319,63 @@ def test_a_company_is_rated_for_the_compounds_it_serves_on_the_quarters_last_day
     # fee (93+90)/200 = 91.5 ; answers 2 + 3 of 2 + 4 → 5/6 = 83.3 ; score 87.4 (87.40)
     assert (d.fee_rate, d.satisfaction, d.score) == (Decimal("91.5"), Decimal("83.3"), Decimal("87.4"))
     assert "乙物业" not in [r.company.unit.name for r in rb.rows]
+
+
+def test_uses_of_common_revenue_are_checked_against_earlier_reports(tree: Tree) -> None:
+    sun = Compound.objects.get(name="阳光花园")
+    oasis = make_compound(tree, "绿洲苑")
+    services.report_record(
+        actor=SYSTEM,
+        scope=ALL,
+        compound=sun,
+        kind="common_revenue",
+        reported_on=date(2026, 4, 1),
+        description="电梯广告收益用于更换监控",
+        amount=Decimal("20000"),
+    )
+    # A report of a change of company does not cover a use of revenue.
+    services.report_record(
+        actor=SYSTEM, scope=ALL, compound=oasis, kind="change_company", reported_on=date(2026, 4, 1), description="换"
+    )
+
+    def use(compound: Compound, day: date, amount: str) -> Any:
+        return services.revenue_use_record(
+            actor=SYSTEM, scope=ALL, compound=compound, used_on=day, amount=Decimal(amount), purpose="更换监控"
+        )
+
+    first = use(sun, date(2026, 4, 20), "15000")
+    second = use(sun, date(2026, 5, 2), "6000")  # only 5,000 left of the report
+    third = use(oasis, date(2026, 5, 2), "100")
+    assert selectors.revenue_use_covered(scope=ALL, use=first)
+    assert not selectors.revenue_use_covered(scope=ALL, use=second)
+    estate = selectors.compound_estate(scope=ALL, compound_id=sun.pk)
+    assert [(r.use.amount, r.unreported) for r in estate.revenue] == [
+        (Decimal("6000"), True),
+        (Decimal("15000"), False),
+    ]
+    ov = selectors.reports_overview(scope=_scope(tree.yushan))
+    assert sorted(r.use.pk for r in ov.unreported_uses) == sorted([second.pk, third.pk])
+    # Scope: another community neither records nor sees them.
+    assert selectors.reports_overview(scope=_scope(tree.chengnan)).unreported_uses == []
+    with pytest.raises(NotFound):
+        use_kw: dict[str, Any] = {"used_on": date(2026, 5, 1), "amount": Decimal("1"), "purpose": "x"}
+        services.revenue_use_record(actor=SYSTEM, scope=_scope(tree.chengnan), compound=sun, **use_kw)
+    with pytest.raises(NotFound):
+        selectors.revenue_use_covered(scope=_scope(tree.chengnan), use=first)
+    assert AuditEntry.objects.filter(action="estates.revenue_use.record").count() == 3
+
+
+@pytest.mark.parametrize(
+    ("day", "amount", "purpose", "message"),
+    [
+        (date(2026, 6, 2), "10", "修路", "晚于今天"),
+        (date(2026, 5, 1), "0", "修路", "金额"),
+        (date(2026, 5, 1), "10", "  ", "用途"),
+    ],
+)
+def test_a_use_of_revenue_is_validated(tree: Tree, day: date, amount: str, purpose: str, message: str) -> None:
+    sun = Compound.objects.get(name="阳光花园")
+    with pytest.raises(DomainError, match=message):
+        services.revenue_use_record(
+            actor=SYSTEM, scope=ALL, compound=sun, used_on=day, amount=Decimal(amount), purpose=purpose
+        )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from grassroots.accounts.models import Role
 from grassroots.audit.services import SYSTEM
 from grassroots.estates import services
-from grassroots.estates.models import FeeCollection, ServiceContract, SurveyResponse
+from grassroots.estates.models import FeeCollection, RevenueUse, ServiceContract, SurveyResponse
 from grassroots.places.models import Compound
 from tests.estates.conftest import ALL, Estate, answer, make_company, make_compound
 from tests.factories import Tree
@@ -274,3 +274,28 @@ def test_zone_heads_and_cross_appointments_through_the_pages(world: dict[str, An
     assert CrossAppointment.objects.get(committee=estate.committee).person_id == seat.person_id
     listing = reverse("estates:red_committees")
     assert '<span class="ok">达标</span>' in c.get(listing).content.decode()
+
+
+def test_a_use_of_common_revenue_through_the_compound_page(world: dict[str, Any], estate: Estate) -> None:
+    c = _client(estate.tree.users[Role.COMMUNITY_WORKER])
+    url = reverse("estates:compound", args=[world["sun"].pk])
+    use = {"action": "revenue_use", "used_on": "2026-05-10", "amount": "3000", "purpose": "修补道路"}
+    r = c.post(url, {**use, "amount": "-1"})
+    assert r.status_code == 200 and RevenueUse.objects.count() == 0
+    r = c.post(url, use, follow=True)
+    assert "未事前报告" in r.content.decode()  # recorded, and flagged: nothing was reported before
+    report = {
+        "action": "report",
+        "kind": "common_revenue",
+        "reported_on": "2026-05-20",
+        "description": "广告收益用于绿化",
+        "amount": "5000",
+    }
+    assert c.post(url, report).status_code == 302
+    r = c.post(url, {**use, "used_on": "2026-05-25", "purpose": "补种绿化"}, follow=True)
+    assert "已有事前报告" in r.content.decode()
+    overview = c.get(reverse("estates:reports")).content.decode()
+    assert "修补道路" in overview and "补种绿化" not in overview
+    # Those who only read may not record.
+    reader = _client(estate.tree.users[Role.SUBDISTRICT_DISPATCHER])
+    assert reader.post(url, use).status_code == 403

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from grassroots.estates import rules
@@ -82,3 +82,27 @@ def test_dormitory_problems_above_three_thousand() -> None:
     assert rules.dormitory_problems(3001, False, False) == ["管理人员未配齐", "未成立联合管委会"]
     assert rules.dormitory_problems(3001, True, False) == ["未成立联合管委会"]
     assert rules.dormitory_problems(5000, True, True) == []
+
+
+def test_revenue_uses_draw_on_earlier_reports_up_to_their_amount() -> None:
+    reports = [(date(2026, 3, 1), Decimal("50000")), (date(2026, 5, 1), Decimal("8000"))]
+    uses = [
+        (date(2026, 3, 10), Decimal("30000")),  # report 0 → 20000 left
+        (date(2026, 2, 20), Decimal("1000")),  # before every report: not covered
+        (date(2026, 4, 1), Decimal("30000")),  # more than report 0 has left, report 1 not yet made
+        (date(2026, 5, 2), Decimal("8000")),  # the earliest report with enough left: report 0 → 12000 left
+        (date(2026, 5, 3), Decimal("20000")),  # neither 12000 nor 8000 is enough: not covered
+        (date(2026, 5, 4), Decimal("8000.01")),  # too much for report 1, fits report 0 → 3999.99 left
+        (date(2026, 5, 5), Decimal("8000")),  # report 1 exactly
+        (date(2026, 5, 6), Decimal("4000")),  # nothing left anywhere
+    ]
+    assert rules.revenue_uses_covered(reports, uses) == [0, None, None, 0, None, 0, 1, None]
+
+
+def test_a_report_older_than_the_window_covers_nothing() -> None:
+    day = date(2026, 1, 1)
+    reports = [(day, Decimal("100"))]
+    edge = day + timedelta(days=rules.REVENUE_WINDOW_DAYS)
+    assert rules.revenue_uses_covered(reports, [(edge, Decimal("100"))]) == [0]
+    assert rules.revenue_uses_covered(reports, [(edge + timedelta(days=1), Decimal("100"))]) == [None]
+    assert rules.revenue_uses_covered(reports, [(day, Decimal("100"))]) == [0]  # reported the same day

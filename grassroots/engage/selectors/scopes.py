@@ -9,8 +9,9 @@ from grassroots.accounts.scopes import can, scope_for
 from grassroots.core.scope import Scope
 from grassroots.places.models import Area, AreaLevel
 
-READ = "cases.view"  # staff who may read deliberation and notices
-RUN = "cases.handle"  # staff who run deliberation: community workers and secretaries
+READ = "engage.view"  # staff who may read deliberation, notices, the guide and service centres
+RUN = "engage.manage"  # staff who run them: community workers and party secretaries
+PROPOSE = "engage.propose"  # workers who may put a topic forward themselves
 H5 = "cases.h5"  # residents' phone pages
 
 

@@ -4,7 +4,7 @@ subdistrict may override a line for its own communities by writing a line of the
 name. Every line carries its rule or legal basis, which is what a question is answered with.
 
 Lines are written by staff whose scope covers the district or subdistrict: those who run
-deliberation (``cases.handle``) or dispatch as a subdistrict (``cases.dispatch``).
+deliberation (``engage.manage``) or keep admission lists (``engage.admission``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from grassroots.engage.models import AdmissionItem, AdmissionKind
 from grassroots.engage.selectors.scopes import RUN
 from grassroots.places.models import Area, AreaLevel
 
-DISPATCH = "cases.dispatch"
+DISPATCH = "engage.admission"
 LIST_LEVELS = (AreaLevel.DISTRICT, AreaLevel.SUBDISTRICT)
 
 

@@ -1,6 +1,6 @@
 """Writes of 网格议事 → 会议定事 → 联动办事: meetings, agenda, attendance, decisions with votes, actions.
 
-Only staff who run deliberation (``cases.handle``) in the meeting's or topic's area write here.
+Only staff who run deliberation (``engage.manage``) in the meeting's or topic's area write here.
 A decision needs a meeting with attendance recorded and the topic on its agenda; an action may
 raise a case through ``case_submit`` (channel ``visit``) or link a volunteers project; when the
 last action is done the topic opens for review and its supporters and attendees are told.

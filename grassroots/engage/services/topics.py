@@ -14,7 +14,7 @@ from typing import IO, Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from grassroots.accounts.scopes import can
+from grassroots.accounts.scopes import can, scope_for
 from grassroots.audit.services import actor_of, audit_record
 from grassroots.core import clock
 from grassroots.core.errors import DomainError, Forbidden, NotFound
@@ -27,7 +27,7 @@ from grassroots.engage.models import (
     Support,
     Topic,
 )
-from grassroots.engage.selectors.scopes import RUN, community_of, resident_community, run_scope, topic_scope
+from grassroots.engage.selectors.scopes import PROPOSE, RUN, community_of, resident_community, run_scope, topic_scope
 from grassroots.engage.services._common import event, role_of
 from grassroots.engage.services.photos import topic_photo_add
 from grassroots.engage.workflow import (
@@ -113,7 +113,9 @@ def _place(actor: Any, *, area: Area | None, building: Building | None, lon: flo
     if community is None:
         raise DomainError("议题须属于某个社区或网格。", field="area")
     if role_of(actor) == "staff":
-        if not topic_scope(actor).covers_path(area.path) and not run_scope(actor).covers_path(area.path):
+        if not can(actor, PROPOSE):
+            raise Forbidden("您的角色不能提出议题。")
+        if not scope_for(actor, PROPOSE).covers_path(area.path):
             raise Forbidden("该地点不在您的管辖范围内。")
     else:
         own = resident_community(actor)
