@@ -146,6 +146,8 @@ class Channel(models.TextChoices):
     WISH_WALL = "wish_wall", "微心愿墙"
     QR_CODE = "qr_code", "楼栋二维码"
     OPEN311 = "open311", "Open311接口"
+    # Raised by the platform itself from a hotspot of past cases (未诉先办), before anyone complains.
+    PROACTIVE = "proactive", "未诉先办"
 
 
 CASE_STATE_CHOICES = [(state.value, state.label) for state in CaseState]
@@ -325,3 +327,79 @@ class CasePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"photo {self.pk} of case {self.case_id}"
+
+
+# --- smart dispatch (智能分派) -------------------------------------------------------------------
+
+
+class RoutingModel(models.Model):
+    """A trained dispatch model: figures on a time-ordered hold-out, and the model itself.
+
+    ``blob`` is pickled by ``grassroots.cases.routing`` and only ever written by ``routing_train``;
+    ``sha256`` is checked before it is loaded. The newest active row whose ``path`` covers a case
+    answers for it ("" = the whole platform).
+    """
+
+    path = models.CharField(max_length=255, blank=True)  # the area whose cases it learnt; "" = all
+    version = models.PositiveIntegerField("版本")
+    trained_at = models.DateTimeField("训练时间")
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trained_by_label = models.CharField(max_length=150, blank=True)
+    samples = models.PositiveIntegerField("样本数")  # labelled cases learnt from (the final fit)
+    choice_samples = models.PositiveIntegerField(default=0)  # of which labelled by a recorded dispatcher choice
+    train_samples = models.PositiveIntegerField(default=0)  # the hold-out evaluation's split
+    test_samples = models.PositiveIntegerField(default=0)
+    categories = models.PositiveIntegerField(default=0)
+    departments = models.PositiveIntegerField(default=0)
+    # {"model": Accuracy.as_dict(), "keywords": Accuracy.as_dict()} on the latest test_samples cases
+    accuracy = models.JSONField(default=dict, blank=True)
+    train_seconds = models.FloatField(default=0)
+    library = models.CharField(max_length=40, blank=True)  # scikit-learn version that pickled it
+    blob = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-trained_at", "-id"]
+        verbose_name = "分派模型"
+        verbose_name_plural = "分派模型"
+        constraints = [models.UniqueConstraint(fields=["path", "version"], name="routing_model_version_unique")]
+
+    def __str__(self) -> str:
+        return f"routing v{self.version} {self.path or 'all'}"
+
+
+class RoutingChoice(models.Model):
+    """What was suggested when a case was accepted or whistled, and what the worker chose.
+
+    The chosen labels feed the next training (cases not yet closed included); the ranks measure
+    how often the suggestions were taken.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="routing_choices")
+    model = models.ForeignKey(RoutingModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="choices")
+    source = models.CharField(max_length=16)  # "model" | "keywords" | "none"
+    action = models.CharField(max_length=32)  # accept / whistle / re_dispatch
+    # [{"id": 12, "confidence": 0.83}, …], best first
+    suggested_categories = models.JSONField(default=list, blank=True)
+    suggested_departments = models.JSONField(default=list, blank=True)
+    chosen_category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    chosen_departments = models.JSONField(default=list, blank=True)  # department ids
+    category_rank = models.PositiveSmallIntegerField(null=True, blank=True)  # 1..3; None: not suggested
+    department_hits = models.PositiveSmallIntegerField(default=0)  # chosen departments among the suggested
+    changed_category = models.BooleanField(default=False)  # the worker changed the case's category
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case_id", "chosen_at", "id"]
+        verbose_name = "分派选择"
+        verbose_name_plural = "分派选择"
+        indexes = [models.Index(fields=["chosen_at"], name="routing_choice_at")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action} → {self.chosen_category_id}"

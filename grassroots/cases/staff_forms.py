@@ -66,6 +66,8 @@ REASON_ACTIONS = {
     Action.reopen: "重启原因",
 }
 DEPARTMENT_ACTIONS = (Action.whistle, Action.re_dispatch, Action.arbitrate)
+# Steps that show the smart-dispatch suggestions and may change the category (智能分派).
+ROUTED_ACTIONS = (Action.accept, Action.whistle, Action.re_dispatch)
 PHOTO_ACTIONS = {
     Action.resolve: "办结照片",
     Action.begin_verification: "现场照片",
@@ -79,7 +81,13 @@ FIELD_NAMES = {
     "departments": "departments",
     "photos": "photos",
     "target_case_id": "target",
+    "category": "category",
 }
+
+
+def leaf_categories() -> Any:
+    """Active categories without children: what a case can be filed under."""
+    return Category.objects.filter(is_active=True, children__isnull=True).order_by("sort", "code")
 
 
 class ActionForm(forms.Form):
@@ -97,6 +105,7 @@ class ActionForm(forms.Form):
         role: Role,
         version: int,
         departments: Iterable[int] = (),
+        category: int | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("initial", {})
@@ -106,6 +115,15 @@ class ActionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.step = action
         self.step_role = role
+        if action in ROUTED_ACTIONS:
+            self.fields["category"] = forms.ModelChoiceField(
+                label="事项分类",
+                queryset=leaf_categories(),
+                required=False,
+                initial=category,
+                empty_label="不变",
+                help_text="可按下方智能分派建议一键选择；不变则保留上报时的分类。",
+            )
         if action in DEPARTMENT_ACTIONS:
             self.fields["departments"] = forms.ModelMultipleChoiceField(
                 label="承办部门",

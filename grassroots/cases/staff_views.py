@@ -8,6 +8,7 @@ stale version shows the fresh case with a clear message, never a 500.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,10 +25,13 @@ from grassroots.accounts.scopes import scope_for
 from grassroots.cases import selectors
 from grassroots.cases.models import Case, CaseAssignment, CaseEvent, CasePhoto, Channel, PhotoStage
 from grassroots.cases.selectors import queues
+from grassroots.cases.selectors.routing import Suggestion, routing_suggest
 from grassroots.cases.services import Conflict, case_act, case_submit
 from grassroots.cases.services.photos import photo_upload
+from grassroots.cases.services.routing import case_route
 from grassroots.cases.staff_forms import (
     FIELD_NAMES,
+    ROUTED_ACTIONS,
     ActionForm,
     ListFilterForm,
     PatrolForm,
@@ -37,11 +41,12 @@ from grassroots.cases.workflow import ACTION_LABELS, Action, CaseState, Command,
 from grassroots.core import clock
 from grassroots.core.errors import DomainError, Forbidden
 
+logger = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 PER_PAGE = 20
 CONFLICT_MESSAGE = "该案件刚刚已被他人处理，下面已显示最新状态，请确认后再操作。"
 # Timeline rows that are not workflow actions.
-EVENT_LABELS = {"submit": "上报", "remind": "时限提醒", "overdue": "超期", "escalate": "升级"}
+EVENT_LABELS = {"reclassify": "更改事项", "submit": "上报", "remind": "时限提醒", "overdue": "超期", "escalate": "升级"}
 
 
 def _paginate(request: HttpRequest, rows: Any) -> tuple[Page[Any], str]:
@@ -121,8 +126,23 @@ def _forms(user: Any, case: Case, bound: ActionForm | None) -> list[ActionForm]:
         if action in (Action.whistle, Action.re_dispatch, Action.arbitrate):
             duty = duty or _duty(case)
             departments = [d.pk for d in duty.departments] if duty else []
-        result.append(ActionForm(action=action, role=role, version=case.version, departments=departments))
+        result.append(
+            ActionForm(
+                action=action, role=role, version=case.version, departments=departments, category=case.category_id
+            )
+        )
     return result
+
+
+def _suggestion(user: Any, case: Case) -> Suggestion | None:
+    """The smart-dispatch suggestions; a failure only hides the panel (dispatch works without it)."""
+    try:
+        return routing_suggest(user=user, case=case)
+    except DomainError:
+        raise
+    except Exception:
+        logger.exception("routing suggestion failed for case %s", case.pk)
+        return None
 
 
 def _photos_by_stage(case: Case) -> list[tuple[str, list[CasePhoto]]]:
@@ -169,6 +189,7 @@ def _render_case(
         duplicates = [c for c in found if c.pk in visible]
     forms = _forms(user, case, bound)
     duty = _duty(case) if any(f.step in (Action.whistle, Action.re_dispatch) for f in forms) else None
+    routing = _suggestion(user, case) if any(f.step in ROUTED_ACTIONS for f in forms) else None
     context = {
         "case": case,
         "state_label": CaseState(case.state).label,
@@ -182,6 +203,7 @@ def _render_case(
         "merge_role": next((f.step_role.value for f in forms if f.step is Action.merge), ""),
         "forms": forms,
         "duty": duty,
+        "routing": routing,
         "whistle_kind_label": WhistleKind(case.whistle_kind).label if case.whistle_kind else "",
     }
     return render(request, "cases/staff/case.html", context, status=status)
@@ -222,22 +244,36 @@ def _act(request: HttpRequest, case: Case, now: datetime) -> HttpResponse:
         photo_ids = tuple(
             str(photo_upload(actor=user, upload=f, name=f.name, size=f.size).pk) for f in data.get("photos", [])
         )
-        case_act(
-            actor=user,
+        command = Command(
+            action=action,
             role=role,
-            case_id=case.pk,
-            expected_version=data["expected_version"],
-            command=Command(
-                action=action,
-                role=role,
-                reason=data.get("reason", ""),
-                result=data.get("result", ""),
-                photos=photo_ids,
-                target_case_id=target,
-                departments=tuple(d.pk for d in data.get("departments", [])),
-            ),
-            now=now,
+            reason=data.get("reason", ""),
+            result=data.get("result", ""),
+            photos=photo_ids,
+            target_case_id=target,
+            departments=tuple(d.pk for d in data.get("departments", [])),
         )
+        if action in ROUTED_ACTIONS:
+            # The same suggestions the page showed (same model, same text), recorded with the choice.
+            case_route(
+                actor=user,
+                role=role,
+                case_id=case.pk,
+                expected_version=data["expected_version"],
+                command=command,
+                category=data.get("category"),
+                suggestion=_suggestion(user, case),
+                now=now,
+            )
+        else:
+            case_act(
+                actor=user,
+                role=role,
+                case_id=case.pk,
+                expected_version=data["expected_version"],
+                command=command,
+                now=now,
+            )
     except Conflict:
         messages.error(request, CONFLICT_MESSAGE)
         fresh = selectors.case_get(user=user, case_id=case.pk)
