@@ -43,6 +43,7 @@ demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py demo_cases
 	$(PY) manage.py seed_skills
 	$(PY) manage.py demo_forces
+	$(PY) manage.py demo_insights
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "grassroots.cases",
     "grassroots.engage",
     "grassroots.estates",
+    "grassroots.insights",
     "grassroots.demo",
 ]
 

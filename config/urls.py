@@ -17,6 +17,7 @@ urlpatterns = [
     path("party/", include("grassroots.party.urls")),
     path("estates/", include("grassroots.estates.urls")),
     path("engage/", include("grassroots.engage.urls")),
+    path("insights/", include("grassroots.insights.urls")),
     path("api/v1/", api.urls),
     path("open311/v2/", include("grassroots.cases.urls_open311")),
 ]
