@@ -223,6 +223,8 @@ class Case(models.Model):
             models.Index(fields=["remind_at"], name="case_remind_at"),
             models.Index(fields=["acknowledge_by"], name="case_acknowledge_by"),
             models.Index(fields=["handle_by"], name="case_handle_by"),
+            # The insight rollups' incremental refresh: the cases changed since the last watermark.
+            models.Index(fields=["updated_at"], name="case_updated_at"),
         ]
         constraints = [
             models.UniqueConstraint(
