@@ -17,6 +17,7 @@ from grassroots.accounts.models import Department, GridRoleAssignment, Role, Use
 from grassroots.cases.models import Case, CaseAssignment, CaseEvent, CasePhoto, DutyAssignment
 from grassroots.engage import models as engage
 from grassroots.estates import models as estates
+from grassroots.insights import models as insights
 from grassroots.party.models import (
     Alliance,
     AllianceItem,
@@ -50,6 +51,23 @@ DEMO_USER_PREFIX = "demo_"
 
 def _in_tree(root: str, field: str = "path") -> Q:
     return Q(**{field: root}) | Q(**{f"{field}__startswith": root + "."})
+
+
+def _delete_insights(inside: Q) -> dict[str, int]:
+    """Assessment, hotspot decisions and rollups in the tree: they hold cases, areas, departments and units."""
+    deleted: dict[str, int] = {}
+    for label, rows in [
+        ("assessment_ratings", insights.AssessmentRating.objects.filter(inside)),
+        ("assessment_months", insights.AssessmentMonth.objects.filter(inside)),
+        ("assessment_weights", insights.AssessmentWeights.objects.filter(inside)),
+        ("hotspot_decisions", insights.HotspotDecision.objects.filter(inside)),
+        ("case_responses", insights.CaseResponse.objects.filter(case__in=Case.objects.filter(inside).values("pk"))),
+        ("case_rollups", insights.CaseRollup.objects.filter(inside)),
+        ("category_rollups", insights.CategoryRollup.objects.filter(inside)),
+        ("registry_rollups", insights.RegistryRollup.objects.filter(inside)),
+    ]:
+        deleted[label] = rows.delete()[0] or 0
+    return deleted
 
 
 def _delete_engage(inside: Q) -> dict[str, int]:
@@ -98,7 +116,8 @@ def delete_demo_city(root_path: str) -> dict[str, int]:
     persons = Person.objects.filter(inside)
     deleted["person_tags"] = Person.tags.through.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
     deleted["residences"] = Residence.objects.filter(person_id__in=persons.values("pk"))._raw_delete(db)
-    deleted.update(_delete_engage(inside))  # first: its actions hold cases and volunteer projects
+    deleted.update(_delete_insights(inside))  # first: it holds cases, areas, departments and units
+    deleted.update(_delete_engage(inside))  # then: its actions hold cases and volunteer projects
     cases = Case.objects.filter(inside).values("pk")
     for label, case_model in [
         ("case_photos", CasePhoto),
