@@ -68,7 +68,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
                 "同一地点、小区、楼栋反复发生和数量上升的问题，一键转为未诉先办案件",
             ),
             ("部门考核", "insights:assessment", "insights.view", "职能部门和共建单位的月度得分与排名，计分公式可查"),
-            ("社区评分", "insights:assessment_rate", "cases.handle", "每月给服务本社区的部门和共建单位打分"),
+            ("社区评分", "insights:assessment_rate", "insights.rate", "每月给服务本社区的部门和共建单位打分"),
             ("月度报告", "insights:monthly_report", "insights.view", "街道、社区的月度治理报告，可下载Excel和PDF"),
         ],
     ),

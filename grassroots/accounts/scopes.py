@@ -20,7 +20,8 @@ from grassroots.core.scope import Scope
 # engage.propose: put a topic forward as a worker; engage.admission: keep a district's or subdistrict's
 # community admission list (社区工作准入). estates.view / estates.manage: property companies, owners'
 # committees, surveys, the red/black list, reports before changes, dormitory zones.
-# insights.view: dashboards, the big screen, hotspots and reports of one's area.
+# insights.view: dashboards, the big screen, hotspots and reports of one's area; insights.rate: a community's
+# monthly rating of departments and partner units; insights.assess: a subdistrict's weights and closing a month.
 CAPABILITIES: dict[str, frozenset[str]] = {
     # Residents report and follow their own cases by role; "cases.h5" only shows them the phone pages.
     Role.RESIDENT: frozenset({"cases.h5"}),
@@ -54,6 +55,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.manage",
             "mobilise",
             "insights.view",
+            "insights.rate",
             "engage.view",
             "engage.manage",
             "engage.propose",
@@ -73,6 +75,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.view",
             "mobilise",
             "insights.view",
+            "insights.assess",
             "engage.view",
             "engage.admission",
             "estates.view",
@@ -129,6 +132,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.manage",
             "mobilise",
             "insights.view",
+            "insights.rate",
+            "insights.assess",
             "engage.view",
             "engage.manage",
             "engage.propose",

@@ -40,13 +40,13 @@ def ranking(request: HttpRequest) -> HttpResponse:
         "month_value": f"{month:%Y-%m}",
         "department_parts": selectors.DEPARTMENT_PARTS,
         "unit_parts": selectors.UNIT_PARTS,
-        "may_manage": can(request.user, "cases.dispatch"),
-        "may_rate": can(request.user, "cases.handle"),
+        "may_manage": can(request.user, "insights.assess"),
+        "may_rate": can(request.user, "insights.rate"),
     }
     return render(request, "insights/assessment.html", context)
 
 
-@capability_required("cases.handle", message="只有社区人员可以评分。")
+@capability_required("insights.rate", message="只有社区人员可以评分。")
 def rate(request: HttpRequest) -> HttpResponse:
     community = selectors.rating_community(user=request.user, area_id=_int(request.GET.get("community")))
     month = selectors.parse_month(request.GET.get("month") or request.POST.get("month"), clock.today())
@@ -96,7 +96,7 @@ def rate(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/assessment_rate.html", context)
 
 
-@capability_required("cases.dispatch", message="只有街道人员可以设置考核权重。")
+@capability_required("insights.assess", message="只有街道人员可以设置考核权重。")
 def weights(request: HttpRequest) -> HttpResponse:
     subdistrict = selectors.weights_subdistrict(user=request.user, area_id=_int(request.GET.get("area")))
     problems: list[str] = []
@@ -117,7 +117,7 @@ def weights(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@capability_required("cases.dispatch", message="只有街道人员可以关闭考核月份。")
+@capability_required("insights.assess", message="只有街道人员可以关闭考核月份。")
 def close_month(request: HttpRequest) -> HttpResponse:
     subdistrict = selectors.weights_subdistrict(user=request.user, area_id=_int(request.POST.get("area")))
     month = selectors.parse_month(request.POST.get("month"), clock.today())

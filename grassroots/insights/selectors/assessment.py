@@ -281,8 +281,8 @@ def ranking(*, subdistrict: Area, month: date, now: datetime) -> Ranking:
 
 
 def rating_community(*, user: Any, area_id: int | None) -> Area:
-    """The community ``user`` rates for (``cases.handle``): their own, or one in scope they name (admin)."""
-    scope = scope_for(user, "cases.handle")
+    """The community ``user`` rates for (``insights.rate``): their own, or one in scope they name (admin)."""
+    scope = scope_for(user, "insights.rate")
     if scope.area_path is None:
         raise NotFound()
     rows = Area.objects.filter(scope.path_q("path"), level=AreaLevel.COMMUNITY)
@@ -317,8 +317,8 @@ def rating_targets(*, community: Area, month: date) -> list[RatingTarget]:
 
 
 def weights_subdistrict(*, user: Any, area_id: int | None) -> Area:
-    """The subdistrict whose weights and month ``user`` may set (``cases.dispatch``)."""
-    scope = scope_for(user, "cases.dispatch")
+    """The subdistrict whose weights and month ``user`` may set (``insights.assess``)."""
+    scope = scope_for(user, "insights.assess")
     if scope.area_path is None:
         raise NotFound()
     rows = Area.objects.filter(scope.path_q("path"), level=AreaLevel.SUBDISTRICT)

@@ -59,9 +59,9 @@ def weights_problems(values: Mapping[str, Any]) -> list[str]:
 
 
 def _require_dispatch(actor: Any, subdistrict: Area) -> None:
-    if not can(actor, "cases.dispatch"):
+    if not can(actor, "insights.assess"):
         raise Forbidden("只有街道人员可以设置考核权重或关闭考核月份。")
-    if subdistrict.level != AreaLevel.SUBDISTRICT or not scope_for(actor, "cases.dispatch").covers_path(
+    if subdistrict.level != AreaLevel.SUBDISTRICT or not scope_for(actor, "insights.assess").covers_path(
         subdistrict.path
     ):
         raise NotFound()
@@ -102,9 +102,9 @@ def rating_save(
     comment: str = "",
 ) -> AssessmentRating:
     """One community's rating of a department or partner unit for ``month`` (created or changed)."""
-    if not can(actor, "cases.handle"):
+    if not can(actor, "insights.rate"):
         raise Forbidden("只有社区人员可以给部门和共建单位评分。")
-    if community.level != AreaLevel.COMMUNITY or not scope_for(actor, "cases.handle").covers_path(community.path):
+    if community.level != AreaLevel.COMMUNITY or not scope_for(actor, "insights.rate").covers_path(community.path):
         raise NotFound()
     month = selectors.month_start(month)
     now = clock.now()
