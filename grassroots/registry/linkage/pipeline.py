@@ -177,7 +177,7 @@ def _spark_api(settings: LinkSettings) -> Any:
         raise ValueError("backend 'spark' needs settings.spark (a SparkSession)")
     for name, (_, dtype) in _scorers().items():
         spark_type = "double" if dtype == "float64" else "long"
-        settings.spark.udf.register(name, pandas_udf(_series_udf(name), spark_type))  # type: ignore[call-overload]
+        settings.spark.udf.register(name, pandas_udf(_series_udf(name), spark_type))  # type: ignore[call-overload,unused-ignore]  # pyspark may be absent
     return SparkAPI(spark_session=settings.spark)
 
 
