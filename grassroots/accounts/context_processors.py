@@ -70,6 +70,8 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             ("部门考核", "insights:assessment", "insights.view", "职能部门和共建单位的月度得分与排名，计分公式可查"),
             ("社区评分", "insights:assessment_rate", "insights.rate", "每月给服务本社区的部门和共建单位打分"),
             ("月度报告", "insights:monthly_report", "insights.view", "街道、社区的月度治理报告，可下载Excel和PDF"),
+            ("网格规划", "insights:planning", "insights.view", "按300–500户标准自动划分网格，与现有网格对比"),
+            ("合规报告", "insights:compliance", "insights.view", "不达标的网格和社区、社工配备、服务中心面积"),
         ],
     ),
     (

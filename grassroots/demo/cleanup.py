@@ -61,6 +61,7 @@ def _delete_insights(inside: Q) -> dict[str, int]:
         ("assessment_months", insights.AssessmentMonth.objects.filter(inside)),
         ("assessment_weights", insights.AssessmentWeights.objects.filter(inside)),
         ("hotspot_decisions", insights.HotspotDecision.objects.filter(inside)),
+        ("plan_proposals", insights.PlanProposal.objects.filter(inside)),
         ("case_responses", insights.CaseResponse.objects.filter(case__in=Case.objects.filter(inside).values("pk"))),
         ("case_rollups", insights.CaseRollup.objects.filter(inside)),
         ("category_rollups", insights.CategoryRollup.objects.filter(inside)),

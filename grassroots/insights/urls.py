@@ -1,5 +1,10 @@
-from grassroots.insights import urls_dashboards, urls_hotspots, urls_reports
+from grassroots.insights import urls_dashboards, urls_hotspots, urls_planning, urls_reports
 
 app_name = "insights"
 
-urlpatterns = [*urls_dashboards.urlpatterns, *urls_hotspots.urlpatterns, *urls_reports.urlpatterns]
+urlpatterns = [
+    *urls_dashboards.urlpatterns,
+    *urls_hotspots.urlpatterns,
+    *urls_reports.urlpatterns,
+    *urls_planning.urlpatterns,
+]

@@ -39,11 +39,14 @@ def test_demo_insights_run_once_and_go_with_the_city() -> None:
     hotspot_writes.hotspot_convert(actor=worker, token=found[0].token)
     assert Case.objects.filter(channel=Channel.PROACTIVE).count() == 1
     rollups_refresh(full=True)
+    call_command("plan_grids", str(worker.area_id), "--save", stdout=io.StringIO())
+    assert insights.PlanProposal.objects.exists()
     assert insights.CaseRollup.objects.exists() and insights.CaseResponse.objects.exists()
     demo_city(2000, 2, replace=True)
     for model in (
         insights.AssessmentRating,
         insights.HotspotDecision,
+        insights.PlanProposal,
         insights.CaseResponse,
         insights.CaseRollup,
         insights.CategoryRollup,
