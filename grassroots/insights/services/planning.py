@@ -26,7 +26,7 @@ from grassroots.core import clock
 from grassroots.core.errors import DomainError
 from grassroots.insights.models import PlanProposal, ProposalStatus
 from grassroots.insights.selectors.planning import PlanningInput, planning_input
-from grassroots.insights.services.rollups import _registry
+from grassroots.insights.services.rollups import registry_rollup_refresh
 from grassroots.places import services as places
 from grassroots.places.models import Area, AreaLevel, Building, GridKind
 from grassroots.places.planning import GRID, NoPlanError, atoms_from_buildings, plan
@@ -222,7 +222,7 @@ def proposal_accept(*, actor: Any, proposal: PlanProposal) -> PlanProposal:
             residents_follow_building(actor=_who(actor), building=b)
             moved += 1
     # The dashboards' households per grid follow the buildings at once (the registry rollup).
-    _registry(sorted(set(previous.values()) | {g.path for g in target.values()}))
+    registry_rollup_refresh(sorted(set(previous.values()) | {g.path for g in target.values()}))
     names = {g.path: g.name for g in target.values()}
     staff = []
     for assignment_row in GridRoleAssignment.objects.filter(

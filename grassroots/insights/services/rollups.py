@@ -152,7 +152,7 @@ def _insert(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None
             cursor.executemany(sql, rows[i : i + 5000])
 
 
-def _registry(paths: list[str] | None) -> int:
+def registry_rollup_refresh(paths: list[str] | None) -> int:
     """Recompute the registry rollup of ``paths`` (every grid when None)."""
     persons = Person.objects.all() if paths is None else Person.objects.filter(path__in=paths)
     counts = {
@@ -230,7 +230,7 @@ def rollups_refresh(*, actor: Actor = SYSTEM, full: bool = False, now: datetime 
 
     registry_run = _run(REGISTRY)
     if full or registry_run is None:
-        grids = _registry(None)
+        grids = registry_rollup_refresh(None)
     else:
         paths = list(
             Person.objects.filter(updated_at__gte=registry_run.watermark)
@@ -238,7 +238,7 @@ def rollups_refresh(*, actor: Actor = SYSTEM, full: bool = False, now: datetime 
             .values_list("path", flat=True)
             .distinct()
         )
-        grids = _registry(paths)
+        grids = registry_rollup_refresh(paths)
     seconds = time.perf_counter() - began
     _stamp(REGISTRY, watermark=now, now=now, seconds=seconds, rows=grids)
     audit_record(
