@@ -325,8 +325,12 @@ def test_rating_closes_the_loop(resident: Client, env: Env) -> None:
     assert "待评价" not in html(resident.get(reverse("cases:h5_mine")))
 
 
-def test_unsatisfied_needs_a_reason_and_reopens(resident: Client, env: Env) -> None:
+def test_unsatisfied_needs_a_reason_and_reopens(resident: Client, env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
     case = closed_case(env)
+    # The rating comes a day after closing, inside the reopening window, whatever today's date is
+    # (the case was driven on the fixed clock of the services tests).
+    assert case.closed_at is not None
+    monkeypatch.setattr("grassroots.core.clock.now", lambda: case.closed_at + timedelta(days=1))
     url = reverse("cases:h5_case", args=[case.pk])
     response = resident.post(url, {"op": "evaluate", "rating": "unsatisfied", "version": case.version})
     assert response.status_code == 400 and "请说明不满意的原因" in html(response)
