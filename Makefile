@@ -44,6 +44,8 @@ demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py seed_skills
 	$(PY) manage.py demo_forces
 	$(PY) manage.py demo_insights
+	$(PY) manage.py demo_linkage
+	$(PY) manage.py registry_quality_snapshot
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps

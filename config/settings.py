@@ -194,6 +194,8 @@ IMPORT_MAX_ROWS = int(os.environ.get("GRASSROOTS_IMPORT_MAX_ROWS", 50_000))
 # xlsx files are zip archives: refuse any that would inflate past this or by more than this ratio.
 IMPORT_MAX_UNZIPPED_BYTES = int(os.environ.get("GRASSROOTS_IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024))
 IMPORT_MAX_ZIP_RATIO = int(os.environ.get("GRASSROOTS_IMPORT_MAX_ZIP_RATIO", 100))
+# Queue a record-linkage run after each finished import (registry/services/linking.py).
+GRASSROOTS_LINK_AFTER_IMPORT = os.environ.get("GRASSROOTS_LINK_AFTER_IMPORT", "1") == "1"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

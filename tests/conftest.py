@@ -7,8 +7,15 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from grassroots.core import crypto
+
+# Timing is not what property tests check: on a loaded 2-core CI machine generating inputs or one
+# example can take seconds, which must not fail a test (it did: too_slow in tests/core/test_ids.py).
+hypothesis_settings.register_profile("ci", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("ci")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -184,6 +184,9 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             ("批量查询", "registry:batch", "registry.view", "上传身份证号清单，查出辖区内的人员并下载结果"),
             ("人户分离", "registry:separation", "registry.view", "各网格人在户不在、户在人不在的人员"),
             ("数据导入", "imports:list", "registry.import", "上传各部门的人员名单并导入实有人口"),
+            ("比对核查", "review:queue", "registry.review", "自动比对拿不准的记录由人工判断是否同一人，拆分错误合并"),
+            ("地址核对", "addresses:list", "registry.review", "导入时未能对应到房屋的地址，指定房屋后自动记住"),
+            ("数据质量", "quality:quality", "registry.quality", "去重率、信息完整率随时间的变化，按来源部门和网格"),
         ],
     ),
     (

@@ -11,6 +11,8 @@ from grassroots.core.scope import Scope
 # registry.view: see people (masked); registry.unmask: see a full ID/phone with a reason;
 # registry.import: upload departments' files; registry.export: masked xlsx;
 # registry.export_plain: plaintext xlsx with a reason; registry.visit: record household visits.
+# registry.review: decide record linkage's uncertain pairs, split a wrong merge, place unmatched addresses;
+# registry.quality: the data-quality page (aggregates only, no personal data).
 # cases.report: raise a case in one's area; cases.view: see the cases of one's area; cases.handle: triage and handle
 # as a community; cases.dispatch: whistle and arbitrate as a subdistrict; cases.department: a department's inbox.
 # party.view / party.manage: organisations, members, check-ins, services, alliances; volunteers.view /
@@ -46,6 +48,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.import",
             "registry.export",
             "registry.visit",
+            "registry.review",
+            "registry.quality",
             "cases.report",
             "cases.view",
             "cases.handle",
@@ -69,6 +73,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.view",
             "registry.import",
             "registry.export",
+            "registry.review",
+            "registry.quality",
             "cases.view",
             "cases.dispatch",
             "party.view",
@@ -104,6 +110,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "volunteers.view",
             "mobilise",
             "insights.view",
+            "registry.quality",
             "engage.view",
             "engage.admission",
             "estates.view",
@@ -120,6 +127,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.export",
             "registry.export_plain",
             "registry.visit",
+            "registry.review",
+            "registry.quality",
             "cases.report",
             "cases.view",
             "cases.handle",

@@ -22,6 +22,22 @@ def area_get(*, scope: Scope, area_id: int) -> Area:
     return area
 
 
+def area_asked(*, scope: Scope, area_id: int | None) -> Area:
+    """The area a page asks about: ``area_id`` inside the scope, else the top of the scope (``NotFound``)."""
+    if scope.area_path is None:
+        raise NotFound()
+    areas = Area.objects.filter(scope.path_q("path"))
+    if area_id is not None:
+        area = areas.filter(pk=area_id).first()
+    elif scope.area_path:
+        area = areas.filter(path=scope.area_path).first()
+    else:
+        area = areas.order_by("depth", "path").first()
+    if area is None:
+        raise NotFound()
+    return area
+
+
 def area_get_by_path(*, scope: Scope, path: str) -> Area:
     area = Area.objects.filter(path=path).first()
     if area is None or not scope.covers_path(area.path):

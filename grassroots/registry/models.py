@@ -207,7 +207,9 @@ class ImportJob(models.Model):
 
 
 class RecordStatus(models.TextChoices):
-    ACCEPTED = "accepted", "已接收"
+    ACCEPTED = "accepted", "已接收"  # valid ID number: the person is found or made by it
+    LINKED = "linked", "已比对关联"  # no valid ID number of its own: record linkage attached it to a person
+    HELD = "held", "待核实"  # only the ID number failed: waits for record linkage or a worker
     REJECTED = "rejected", "已拒收"
 
 
@@ -227,6 +229,12 @@ class SourceRecord(models.Model):
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="source_records")
     dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     match_confidence = models.FloatField(null=True, blank=True)
+    # The address review item this record waits on (its actual address found no dwelling).
+    unplaced = models.ForeignKey(
+        "AddressChoice", null=True, blank=True, on_delete=models.SET_NULL, related_name="records"
+    )
+    link_probability = models.FloatField(null=True, blank=True)  # set when status is LINKED
+    filled = models.JSONField(default=list, blank=True)  # the key fields the row gave (names only, no values)
     path = models.CharField(max_length=255, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -271,6 +279,7 @@ class ChangeOrigin(models.TextChoices):
     IMPORT = "import", "导入"
     VISIT = "visit", "走访"
     EDIT = "edit", "编辑"
+    LINK = "link", "比对合并/拆分"
 
 
 class PersonChange(models.Model):
@@ -333,3 +342,167 @@ class Unit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PersonAlias(models.Model):
+    """Another ID number of a person, kept when two persons were merged as one (a reviewer's decision).
+
+    The import looks numbers up here too, so a row with the merged-away number finds the person.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="aliases")
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_masked = models.CharField("身份证号", max_length=18)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "人员曾用身份证号"
+        verbose_name_plural = "人员曾用身份证号"
+
+    def __str__(self) -> str:
+        return self.id_number_masked
+
+
+class LinkRunKind(models.TextChoices):
+    FULL = "full", "全量比对"
+    INCREMENTAL = "incremental", "导入后增量比对"
+
+
+class LinkRunStatus(models.TextChoices):
+    RUNNING = "running", "运行中"
+    DONE = "done", "已完成"
+    FAILED = "failed", "失败"
+
+
+class LinkRun(models.Model):
+    """One run of record linkage; a finished full run's trained model is reused by later runs."""
+
+    kind = models.CharField(max_length=16, choices=LinkRunKind.choices)
+    job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="link_runs")
+    path = models.CharField(max_length=255, db_index=True)
+    status = models.CharField(max_length=16, choices=LinkRunStatus.choices, default=LinkRunStatus.RUNNING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    stats = models.JSONField(default=dict, blank=True)  # counts and seconds; no personal data
+    model = models.JSONField(default=dict, blank=True)  # the engine's trained parameters (LinkResult.model)
+    error = models.TextField(blank=True)  # English, for operators
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = "比对运行"
+        verbose_name_plural = "比对运行"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class PairReason(models.TextChoices):
+    UNCERTAIN = "uncertain", "把握不足"
+    NAMES_DIFFER = "names_differ", "姓名不一致"
+    DIFFERENT_VALID_ID = "different_valid_id", "身份证号不同"
+    WOULD_MERGE_EXISTING = "would_merge_existing", "将合并已有两人"
+
+
+class PairDecision(models.TextChoices):
+    PENDING = "", "待定"
+    SAME = "same", "同一人"
+    DIFFERENT = "different", "不是同一人"
+
+
+class RecordPair(models.Model):
+    """Two source records the linkage could not decide alone; a reviewer's answer is kept for good.
+
+    ``left`` is always the smaller id, so a pair is stored once. Every run passes every decided
+    pair to the engine: "same" joins the two records, "different" keeps them apart.
+    """
+
+    left = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    path = models.CharField(max_length=255, db_index=True)  # the left record's place: scopes the queue
+    reason = models.CharField("原因", max_length=24, choices=PairReason.choices)
+    probability = models.FloatField("匹配概率")
+    levels = models.JSONField(default=dict, blank=True)  # comparison → level (gamma); no values
+    run = models.ForeignKey(LinkRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="pairs")
+    decision = models.CharField("结论", max_length=16, choices=PairDecision.choices, blank=True, db_index=True)
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-probability", "id"]
+        verbose_name = "待核对记录对"
+        verbose_name_plural = "待核对记录对"
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="record_pair_once"),
+            models.CheckConstraint(condition=models.Q(left__lt=models.F("right")), name="record_pair_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id}"
+
+
+class AddressChoiceStatus(models.TextChoices):
+    PENDING = "pending", "待确认"
+    CHOSEN = "chosen", "已指定房屋"
+    OUTSIDE = "outside", "不在辖区"
+
+
+class AddressChoice(models.Model):
+    """An address text the matcher could not place, and the dwelling a worker chose for it.
+
+    Keyed by the normalised text inside an area (the importer's scope): a later import meeting
+    the same text takes the remembered dwelling instead of asking again.
+    """
+
+    path = models.CharField(max_length=255, db_index=True)
+    text = models.CharField("地址", max_length=255)  # normalised (normalise_address)
+    status = models.CharField(
+        max_length=16, choices=AddressChoiceStatus.choices, default=AddressChoiceStatus.PENDING, db_index=True
+    )
+    reason = models.CharField("未匹配原因", max_length=200, blank=True)
+    dwelling = models.ForeignKey(Dwelling, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    seen = models.PositiveIntegerField("出现次数", default=0)
+    first_job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seen", "id"]
+        verbose_name = "待确认地址"
+        verbose_name_plural = "待确认地址"
+        constraints = [models.UniqueConstraint(fields=["path", "text"], name="address_choice_once_per_area")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class QualitySnapshot(models.Model):
+    """The registry's data quality in one area on one day, kept to draw the trend (one row a day)."""
+
+    area = models.ForeignKey("places.Area", on_delete=models.CASCADE, related_name="quality_snapshots")
+    path = models.CharField(max_length=255, db_index=True)
+    day = models.DateField()
+    records = models.PositiveIntegerField(default=0)  # accepted + linked source records
+    persons = models.PositiveIntegerField(default=0)
+    held_records = models.PositiveIntegerField(default=0)
+    dedup_rate = models.FloatField(null=True, blank=True)  # 1 − persons / records
+    completeness = models.FloatField(null=True, blank=True)  # mean share of key fields a person has
+    pending_pairs = models.PositiveIntegerField(default=0)
+    pending_addresses = models.PositiveIntegerField(default=0)
+    by_source = models.JSONField(default=dict, blank=True)  # source code → {"records": n, "completeness": x}
+    by_field = models.JSONField(default=dict, blank=True)  # field → share of persons that have it
+
+    class Meta:
+        ordering = ["path", "day"]
+        verbose_name = "数据质量快照"
+        verbose_name_plural = "数据质量快照"
+        constraints = [models.UniqueConstraint(fields=["area", "day"], name="quality_snapshot_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.path} {self.day}"

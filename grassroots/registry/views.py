@@ -107,6 +107,7 @@ def _person_page(
         "revealed": revealed or {},
         "reveal_form": form or forms.RevealForm(),
         "can_unmask": see_sensitive,
+        "can_split": can(request.user, "registry.review") and len(detail.records) > 1,
         "findings": services.FINDINGS,
     }
     response = render(request, "registry/person.html", context, status=status)

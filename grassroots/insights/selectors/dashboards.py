@@ -18,12 +18,12 @@ from django.db.models.functions import Floor
 from grassroots.accounts.scopes import scope_for
 from grassroots.cases.models import Case, Category
 from grassroots.cases.selectors.measures import OPEN_STATES, Period, period_for
-from grassroots.core.errors import NotFound
 from grassroots.core.scope import Scope
 from grassroots.insights.models import CaseRollup, CategoryRollup
 from grassroots.insights.selectors.measures import MEASURES, AreaMeasures, area_measures, display
 from grassroots.insights.services.rollups import STALE_AFTER, last_refreshed, rollups_refresh
 from grassroots.places.models import Area, AreaLevel
+from grassroots.places.selectors import area_asked
 
 logger = logging.getLogger(__name__)
 
@@ -37,19 +37,7 @@ CLUSTER_CELL = 200  # points are binned in cells of 1/200° (about 500 m) before
 
 def dashboard_area(*, user: Any, area_id: int | None) -> Area:
     """The area asked about (default: the user's own); outside the user's scope: ``NotFound``."""
-    scope = scope_for(user, CAPABILITY)
-    if scope.area_path is None:
-        raise NotFound()
-    areas = Area.objects.filter(scope.path_q("path"))
-    if area_id is not None:
-        area = areas.filter(pk=area_id).first()
-    elif scope.area_path:
-        area = areas.filter(path=scope.area_path).first()
-    else:
-        area = areas.order_by("depth", "path").first()
-    if area is None:
-        raise NotFound()
-    return area
+    return area_asked(scope=scope_for(user, CAPABILITY), area_id=area_id)
 
 
 def dashboard_period(kind: str, today: date) -> Period:

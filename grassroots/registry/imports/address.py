@@ -8,6 +8,10 @@ and look the parts up among the dwellings inside the scope only.
 Confidence: 1.0 when every part the dwelling has is given; 0.2 less for each part that is
 missing but not needed to make the match unique. Ambiguous and unknown addresses are
 unmatched with a reason (no address text in the reason: it is stored without personal data).
+
+A worker's decisions (``AddressChoice``) are loaded with the index: a text chosen for a
+dwelling inside the scope matches it with confidence 1.0, a text known to lie outside the
+area is unmatched without asking again. See docs/addresses.md.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass, field
 
 from grassroots.core.scope import Scope
 from grassroots.places.models import Dwelling
+from grassroots.registry.models import AddressChoice, AddressChoiceStatus
 
 _CN_DIGITS = {
     "零": 0,
@@ -118,6 +123,22 @@ class AddressMatch:
     confidence: float
     status: str  # "matched" | "unmatched" | "ambiguous" | "empty"
     reason: str = ""
+    choice_id: int | None = None  # the worker's decision this answer comes from
+
+    @property
+    def needs_review(self) -> bool:
+        """Unplaced and not decided yet: the text goes to the review list."""
+        return self.status in ("unmatched", "ambiguous") and self.choice_id is None
+
+
+REMEMBERED_REASON = "按已确认的地址匹配"
+OUTSIDE_REASON = "该地址已确认不在辖区内"
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The areas that contain ``path``, itself included: "a.b.c" → ["", "a", "a.b", "a.b.c"]."""
+    parts = path.split(".") if path else []
+    return ["", *(".".join(parts[: i + 1]) for i in range(len(parts)))]
 
 
 @dataclass(frozen=True)
@@ -158,11 +179,17 @@ class AddressIndex:
     by_compound_room: dict[tuple[str, str], list[_Entry]] = field(default_factory=dict)
     compounds: list[str] = field(default_factory=list)  # longest first, so 阳光花园二期 beats 阳光花园
     cache: dict[str, AddressMatch] = field(default_factory=dict)
+    remembered: dict[str, AddressMatch] = field(default_factory=dict)  # normalised text → decided answer
 
     @classmethod
-    def for_scope(cls, scope: Scope) -> AddressIndex:
+    def for_scope(cls, scope: Scope, *, rooms: set[str] | None = None, choices: bool = True) -> AddressIndex:
+        """The scope's dwellings (only those with one of ``rooms`` when given) and, with ``choices``,
+        the decisions that apply inside it."""
         index = cls()
-        rows = Dwelling.objects.filter(scope.path_q()).values_list(
+        dwellings = Dwelling.objects.filter(scope.path_q())
+        if rooms is not None:
+            dwellings = dwellings.filter(room__in=rooms)
+        rows = dwellings.values_list(
             "id",
             "path",
             "room",
@@ -189,6 +216,8 @@ class AddressIndex:
             if compound:
                 index.by_compound_room.setdefault((compound, key), []).append(entry)
         index.compounds = sorted(names, key=len, reverse=True)
+        if choices and scope.area_path is not None:
+            index.remembered = remembered_choices(scope.area_path)
         return index
 
     def match(self, raw: str) -> AddressMatch:
@@ -196,12 +225,20 @@ class AddressIndex:
         if not text:
             return AddressMatch(None, "", 0.0, "empty")
         if text not in self.cache:
-            self.cache[text] = self._match(parse_address(raw))
+            # A worker's decision wins over the parse: it is how a wrong or odd text gets placed.
+            self.cache[text] = self.remembered.get(text) or self._match(parse_address(raw))
         return self.cache[text]
 
-    def _match(self, parsed: ParsedAddress) -> AddressMatch:
-        def miss(reason: str, status: str = "unmatched") -> AddressMatch:
-            return AddressMatch(None, "", 0.0, status, reason)
+    def candidates(self, raw: str) -> list[int]:
+        """The dwellings an address could be, by the matcher's own lookup (several when ambiguous)."""
+        found = self._lookup(parse_address(raw))
+        return [] if isinstance(found, AddressMatch) else [e.dwelling_id for e in found[0]]
+
+    def _lookup(self, parsed: ParsedAddress) -> tuple[list[_Entry], str] | AddressMatch:
+        """(candidates, compound named in the text), or the miss when the text cannot be looked up."""
+
+        def miss(reason: str) -> AddressMatch:
+            return AddressMatch(None, "", 0.0, "unmatched", reason)
 
         compound = next((c for c in self.compounds if c in parsed.text), "")
         if not parsed.room:
@@ -226,6 +263,16 @@ class AddressIndex:
             # Same-named compounds in different places: the road and number decide.
             on_road = [c for c in candidates if c.road and c.road in parsed.text]
             candidates = on_road or candidates
+        return candidates, compound
+
+    def _match(self, parsed: ParsedAddress) -> AddressMatch:
+        def miss(reason: str, status: str = "unmatched") -> AddressMatch:
+            return AddressMatch(None, "", 0.0, status, reason)
+
+        found_or_miss = self._lookup(parsed)
+        if isinstance(found_or_miss, AddressMatch):
+            return found_or_miss
+        candidates, compound = found_or_miss
         if not candidates:
             return miss("辖区内没有与该地址对应的房屋")
         if len(candidates) > 1:
@@ -237,3 +284,38 @@ class AddressIndex:
         confidence = round(1.0 - 0.2 * missing, 2)
         reason = "" if missing == 0 else "地址缺少部分信息，按辖区内唯一的房屋匹配"
         return AddressMatch(found.dwelling_id, found.path, confidence, "matched", reason)
+
+
+def remembered_choices(area_path: str) -> dict[str, AddressMatch]:
+    """The decided texts that apply to an import into ``area_path``, as the matcher's answers.
+
+    CHOSEN: any choice whose dwelling lies inside the area. When one text was chosen for different
+    dwellings in different areas, the choice made for this very area wins, then the nearest
+    area above it, then those below; a tie between different dwellings is no answer (the parse
+    decides, and the text is asked again for this area). OUTSIDE: choices of this area or one
+    above it (a text outside the subdistrict is outside each of its communities).
+    """
+    scope = Scope(area_path=area_path)
+    above = ancestor_paths(area_path)
+    chosen: dict[str, list[tuple[int, int, str, int]]] = {}
+    rows = (
+        AddressChoice.objects.filter(status=AddressChoiceStatus.CHOSEN, dwelling__isnull=False)
+        .filter(scope.path_q("dwelling__path"))
+        .values_list("id", "path", "text", "dwelling_id", "dwelling__path")
+    )
+    for choice_id, path, text, dwelling_id, dwelling_path in rows.iterator(chunk_size=5000):
+        # 0: this area; 1..: areas above, nearest first; then areas below.
+        rank = len(above) - above.index(path) - 1 if path in above else len(above)
+        chosen.setdefault(text, []).append((rank, choice_id, dwelling_path, dwelling_id))
+    answers: dict[str, AddressMatch] = {}
+    for text, options in chosen.items():
+        best = min(rank for rank, *_ in options)
+        top = [o for o in options if o[0] == best]
+        if len({o[3] for o in top}) == 1:
+            _, choice_id, dwelling_path, dwelling_id = min(top, key=lambda o: o[1])
+            answers[text] = AddressMatch(dwelling_id, dwelling_path, 1.0, "matched", REMEMBERED_REASON, choice_id)
+    outside = AddressChoice.objects.filter(status=AddressChoiceStatus.OUTSIDE, path__in=above)
+    for choice_id, text, _path in sorted(outside.values_list("id", "text", "path"), key=lambda r: len(r[2])):
+        if text not in answers:  # nearer areas come later and win
+            answers[text] = AddressMatch(None, "", 0.0, "unmatched", OUTSIDE_REASON, choice_id)
+    return answers

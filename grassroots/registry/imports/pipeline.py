@@ -9,23 +9,35 @@ source's trust is at least that of the source that gave it (``Person.provenance`
 field → SourceRecord id; a value with no provenance was typed by hand or predates it and
 may be replaced). Every change to an existing person is a PersonChange row, with the
 phone masked.
+
+An actual address that found no dwelling is queued for a worker: each such record points
+(``SourceRecord.unplaced``) at the ``AddressChoice`` of its normalised text in the job's area,
+created on first sight; records the matcher placed through a decided choice point at it too,
+so a later change of the decision moves them (grassroots/registry/addresses/services.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
+from django.db.models import Case, F, PositiveIntegerField, Value, When
 
 from grassroots.core import clock, crypto
 from grassroots.core.masking import mask_phone
-from grassroots.registry.imports.validation import RowResult
+from grassroots.core.scope import Scope
+from grassroots.registry.imports.address import REMEMBERED_REASON, AddressMatch, normalise_address
+from grassroots.registry.imports.validation import RowResult, address_problem
 from grassroots.registry.models import (
+    AddressChoice,
+    AddressChoiceStatus,
     ChangeOrigin,
     ImportJob,
     Person,
+    PersonAlias,
     PersonChange,
     RecordStatus,
     Residence,
@@ -51,12 +63,25 @@ UPDATE_COLUMNS = {
 }
 SNAPSHOT_FIELDS = list(UPDATE_COLUMNS)
 ACTUAL_KINDS = (ResidenceKind.RESIDENT, ResidenceKind.FLOATING)
+# The key fields a row may give; SourceRecord.filled names those it gave (per-source completeness).
+FILLED_FIELDS = (
+    "name",
+    "id_number",
+    "sex",
+    "birth_date",
+    "phone",
+    "ethnicity",
+    "relation",
+    "registered_address",
+    "actual_address",
+)
 
 
 @dataclass
 class BatchOutcome:
     accepted: int = 0
-    rejected: int = 0
+    rejected: int = 0  # held rows included: the department still has an ID number to fix
+    held: int = 0
     new_persons: int = 0
     skipped: int = 0  # rows already written by an earlier, interrupted run
 
@@ -210,6 +235,30 @@ def _separation(ctx: _Context, key: str) -> str:
     return separation_between(registered, actual)
 
 
+def names_clash(current: str, given: str) -> bool:
+    """Entirely different names (not a homophone, traditional form or one-character typo)."""
+    from grassroots.registry.linkage.names import NameRelation, compare_names
+
+    return bool(current and given) and compare_names(current, given) == NameRelation.DIFFERENT
+
+
+def is_held(row: RowResult) -> bool:
+    """Only the ID number failed, and the row names someone: record linkage may still place it."""
+    errors = {p["field"] for p in row.problems if p["level"] == "error"}
+    return errors == {"id_number"} and bool(row.name)
+
+
+def _status(row: RowResult) -> str:
+    if row.accepted:
+        return RecordStatus.ACCEPTED
+    return RecordStatus.HELD if is_held(row) else RecordStatus.REJECTED
+
+
+def _filled(row: RowResult) -> list[str]:
+    # A held row's sex and birth date may still come from its own columns (the raw cells).
+    return [f for f in FILLED_FIELDS if getattr(row, f, None)]
+
+
 def _record(job: ImportJob, source: Source, row: RowResult, id_hash: str) -> SourceRecord:
     match = row.actual if row.actual and row.actual.dwelling_id else row.registered
     dwelling_id = match.dwelling_id if match else None
@@ -222,8 +271,9 @@ def _record(job: ImportJob, source: Source, row: RowResult, id_hash: str) -> Sou
         name=row.name,
         id_number_hash=id_hash,
         phone_hash=crypto.blind_index(row.phone, context=PHONE_CONTEXT) if row.phone else "",
-        status=RecordStatus.ACCEPTED if row.accepted else RecordStatus.REJECTED,
+        status=_status(row),
         problems=row.problems,
+        filled=_filled(row),
         dwelling_id=dwelling_id,
         match_confidence=match.confidence if match and dwelling_id else None,
         path=match.path if match and dwelling_id else job.path,
@@ -241,11 +291,18 @@ def write_batch(*, job: ImportJob, source: Source, rows: list[RowResult], tag_id
     outcome.skipped = len(done)
     rows = [r for r in rows if r.row_number not in done]
     hashes = [id_number_hash(r.id_number) if r.id_number else "" for r in rows]
+    choice_of = _address_choices(job, rows)
     records = [_record(job, source, row, h) for row, h in zip(rows, hashes, strict=True)]
+    for row, record in zip(rows, records, strict=True):
+        record.unplaced_id = choice_of.get(row.row_number)
     SourceRecord.objects.bulk_create(records)
+    _count_seen(records)
 
     wanted = {h for row, h in zip(rows, hashes, strict=True) if row.accepted}
     persons = {p.id_number_hash: p for p in Person.objects.filter(id_number_hash__in=wanted)}
+    # A number merged away by a reviewer (two numbers, one person) still finds its person.
+    for alias in PersonAlias.objects.filter(id_number_hash__in=wanted - persons.keys()).select_related("person"):
+        persons[alias.id_number_hash] = alias.person
     ctx = _Context(job=job, source=source, today=clock.today(), trust_of={}, tag_ids=tag_ids)
     hash_of = {p.pk: h for h, p in persons.items()}
     for res in Residence.objects.filter(person_id__in=hash_of, until__isnull=True).order_by("id"):
@@ -260,6 +317,7 @@ def write_batch(*, job: ImportJob, source: Source, rows: list[RowResult], tag_id
     for row, h, record in zip(rows, hashes, records, strict=True):
         if not row.accepted:
             outcome.rejected += 1
+            outcome.held += is_held(row)
             continue
         outcome.accepted += 1
         lives = row.actual if row.actual_address else row.registered
@@ -267,6 +325,12 @@ def write_batch(*, job: ImportJob, source: Source, rows: list[RowResult], tag_id
         person = persons.get(h) or new.get(h)
         if person is None:
             person = new[h] = _new_person(ctx, row, record, dwelling)
+        elif names_clash(person.name, row.name):
+            # The number belongs to someone of another name: perhaps the wrong person's number.
+            # Keep the row with the person (record linkage queues the pair for review) but change
+            # nothing of theirs until a reviewer decides.
+            record.person = person
+            continue
         else:
             if person.pk is not None and h not in before:
                 before[h] = _snapshot(person)
@@ -304,6 +368,75 @@ def write_batch(*, job: ImportJob, source: Source, rows: list[RowResult], tag_id
     _link_records([(r.pk, r.person.pk) for r in records if r.person is not None])
     outcome.new_persons = len(new)
     return outcome
+
+
+def _address_choices(job: ImportJob, rows: list[RowResult]) -> dict[int, int]:
+    """Row number → the AddressChoice its actual address belongs to; new texts are queued.
+
+    A fixed handful of queries per batch: one read of this area's choices for the batch's
+    texts, and for texts never seen here one insert (conflicts ignored: a parallel job may
+    queue the same text) and one read back.
+    """
+    choice_of: dict[int, int] = {}
+    waiting: dict[str, list[RowResult]] = {}
+    reasons: dict[str, str] = {}
+    for row in rows:
+        found = row.actual
+        if not row.actual_address or found is None or not (row.accepted or is_held(row)):
+            continue  # a rejected row places no one; it comes back corrected in a later file
+        if found.choice_id is not None:
+            choice_of[row.row_number] = found.choice_id
+        elif found.needs_review:
+            text = normalise_address(row.actual_address)[:255]
+            waiting.setdefault(text, []).append(row)
+            reasons.setdefault(text, found.reason[:200])
+    if not waiting:
+        return choice_of
+    choices = {c.text: c for c in _choices(job.path, list(waiting))}
+    new = [
+        AddressChoice(path=job.path, text=text, reason=reason, first_job=job)
+        for text, reason in reasons.items()
+        if text not in choices
+    ]
+    if new:
+        AddressChoice.objects.bulk_create(new, ignore_conflicts=True)
+        choices.update({c.text: c for c in _choices(job.path, [c.text for c in new])})
+    scope = Scope(area_path=job.path)
+    for text, group in waiting.items():
+        choice = choices[text]
+        for row in group:
+            choice_of[row.row_number] = choice.pk
+            if choice.status != AddressChoiceStatus.PENDING:
+                _decided_meanwhile(row, choice, scope)
+    return choice_of
+
+
+def _choices(path: str, texts: list[str]) -> list[AddressChoice]:
+    return list(
+        AddressChoice.objects.filter(path=path, text__in=texts)
+        .select_related("dwelling")
+        .only("id", "text", "status", "dwelling__path")
+    )
+
+
+def _decided_meanwhile(row: RowResult, choice: AddressChoice, scope: Scope) -> None:
+    """A worker decided the text after this job loaded its index: take the decision now."""
+    dwelling = choice.dwelling
+    if choice.status == AddressChoiceStatus.CHOSEN and dwelling is not None and scope.covers_path(dwelling.path):
+        found = AddressMatch(dwelling.pk, dwelling.path, 1.0, "matched", REMEMBERED_REASON, choice.pk)
+    else:
+        assert row.actual is not None
+        found = AddressMatch(None, "", 0.0, row.actual.status, row.actual.reason, choice.pk)
+    row.actual = found
+    row.problems = [p for p in row.problems if p["field"] != "actual_address"]
+    address_problem(row, "actual_address", found)
+
+
+def _count_seen(records: list[SourceRecord]) -> None:
+    counts = Counter(r.unplaced_id for r in records if r.unplaced_id is not None)
+    if counts:
+        bump = Case(*(When(pk=pk, then=Value(n)) for pk, n in counts.items()), output_field=PositiveIntegerField())
+        AddressChoice.objects.filter(pk__in=list(counts)).update(seen=F("seen") + bump)
 
 
 def _snapshot(person: Person) -> tuple[object, ...]:

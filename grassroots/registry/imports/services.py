@@ -15,8 +15,10 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import PurePath
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -139,6 +141,12 @@ def import_job_preview(
     index = AddressIndex.for_scope(Scope(area_path=job.path))
     rows = [validate_row(n, cells, cleaned, index) for n, cells in table.rows[:limit]]
     return Preview(table=table, mapping=cleaned, rows=rows, errors=errors)
+
+
+def _enqueue_linking(job_id: int) -> None:
+    from grassroots.registry.imports.tasks import link_import_job
+
+    link_import_job.enqueue(job_id=job_id)
 
 
 def _enqueue(job_id: int) -> None:
@@ -324,6 +332,8 @@ def import_job_run(
                 },
             )
         logger.info("import job %s done: %s rows, %s rejected", job.pk, job.total_rows, job.rejected_rows)
+        if settings.GRASSROOTS_LINK_AFTER_IMPORT:
+            transaction.on_commit(partial(_enqueue_linking, job.pk))
         return job
     except DomainError as exc:
         logger.warning("import job %s failed: %s", job.pk, exc.code)

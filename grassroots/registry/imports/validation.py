@@ -177,10 +177,20 @@ def validate_row(
             continue
         found = addresses.match(text)
         setattr(result, "registered" if field_name == "registered_address" else "actual", found)
-        if found.status in ("unmatched", "ambiguous"):
-            # An unmatched registered address is normal (registered elsewhere): kept as text.
-            level = "warning" if field_name == "actual_address" else "info"
-            result.problem(field_name, f"未匹配到房屋：{found.reason}，按地址文本登记。", level)
-        elif found.confidence < 1.0:
-            result.problem(field_name, f"{found.reason}（可信度{found.confidence:.0%}）。", "info")
+        address_problem(result, field_name, found)
     return result
+
+
+def address_problem(result: RowResult, field_name: str, found: AddressMatch) -> None:
+    """The row's problem for how an address matched (none when it matched fully by itself)."""
+    if found.status in ("unmatched", "ambiguous"):
+        # An unmatched registered address is normal (registered elsewhere): kept as text.
+        # An unplaced actual address goes to the review list (pipeline), unless already decided.
+        actual = field_name == "actual_address"
+        queued = "已加入待确认地址，由工作人员指定房屋。" if actual and found.needs_review else ""
+        level = "warning" if actual else "info"
+        result.problem(field_name, f"未匹配到房屋：{found.reason}，按地址文本登记。{queued}", level)
+    elif found.choice_id is not None:
+        result.problem(field_name, f"{found.reason}（工作人员已指定房屋）。", "info")
+    elif found.confidence < 1.0:
+        result.problem(field_name, f"{found.reason}（可信度{found.confidence:.0%}）。", "info")

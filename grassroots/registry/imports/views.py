@@ -156,6 +156,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     )
     if job.status == ImportStatus.DONE:
         context["unmatched"] = selectors.unmatched_addresses(job=job)
+        context["linkage"] = selectors.job_linkage(job=job)
+        context["can_review"] = can(request.user, "registry.review")
     return render(request, "registry/imports/detail.html", context)
 
 

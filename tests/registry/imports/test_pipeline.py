@@ -54,7 +54,20 @@ def test_rows_become_records_persons_and_residences(tree, imported):
     assert (job.accepted_rows, job.rejected_rows, job.new_persons) == (3, 2, 3)
     records = list(SourceRecord.objects.filter(job=job).order_by("row_number"))
     assert [r.row_number for r in records] == [2, 3, 4, 5, 6]
-    assert [r.status for r in records].count(RecordStatus.REJECTED) == 2
+    # 王五's ID fails its check digit but the row names him: held for record linkage, not dropped.
+    # The nameless row cannot be linked to anyone: rejected.
+    statuses = [r.status for r in records]
+    assert statuses == [RecordStatus.ACCEPTED] * 2 + [RecordStatus.HELD, RecordStatus.ACCEPTED, RecordStatus.REJECTED]
+    assert records[2].person is None and records[2].filled == ["name"]
+    assert records[0].filled == [
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "phone",
+        "registered_address",
+        "actual_address",
+    ]
     raw = json.loads(crypto.decrypt(records[0].raw_cipher, context="source_record.raw"))
     assert raw["姓名"] == "张三" and raw["身份证号码"] == person_id(1)
     # Problems name the field but carry no personal data.
