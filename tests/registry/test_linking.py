@@ -240,8 +240,11 @@ def test_decisions_are_checked_against_the_scope_and_asked_once(tree, sources):
         )
 
 
-def test_a_person_registered_by_hand_is_linked_through_a_baseline_record(tree, sources):
-    from grassroots.registry.services import person_create
+def test_a_person_registered_by_hand_is_linked_through_a_baseline_record(tree, sources, monkeypatch):
+    from grassroots.registry.services import linking, person_create
+
+    # One value per IN list: the chunking that keeps a 50,000-row import within SQLite's limits.
+    monkeypatch.setattr(linking, "CHUNK", 1)
 
     police, civil = sources
     dwelling = tree.building1.dwellings.get(entrance__number=1, room="101")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,31 +94,56 @@ def engine_records(records: Iterable[SourceRecord]) -> list[dict[str, Any]]:
     return out
 
 
+# Values per IN (...) list: SQLite allows 32,766 parameters a statement and an import has 50,000 rows.
+CHUNK = 5000
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _key_q(field: str, values: set[Any]) -> Iterator[Q]:
+    for chunk in _chunks(values):
+        yield Q(**{f"{field}__in": chunk})
+
+
 def _neighbours(new: list[SourceRecord]) -> list[SourceRecord]:
     """Existing records with a person that share a blocking key with the new ones.
 
     A person registered by hand (or by the demo) has no record: a baseline record of its current
     values is made first (``_baseline``), so every person can be linked to and reviewed alike.
+    Each key is queried on its own, in chunks, so a 50,000-row import stays within SQL limits.
     """
-    ids = {r.id_number_hash for r in new} - {""}
-    phones = {r.phone_hash for r in new} - {""}
-    dwellings = {r.dwelling_id for r in new} - {None}
+    new_ids = {r.pk for r in new}
+    keys: dict[str, set[Any]] = {
+        "id_number_hash": {r.id_number_hash for r in new} - {""},
+        "phone_hash": {r.phone_hash for r in new} - {""},
+        "dwelling_id": {r.dwelling_id for r in new} - {None},
+    }
     pinyins = {name_keys(r.name)[0] for r in new if r.name} - {""}
-    new_ids = [r.pk for r in new]
-    persons = Person.objects.filter(
-        Q(id_number_hash__in=ids) | Q(phone_hash__in=phones) | Q(dwelling_id__in=dwellings) | Q(name_pinyin__in=pinyins)
-    )
-    recorded = SourceRecord.objects.filter(status__in=WITH_PERSON).exclude(pk__in=new_ids).values("person_id")
-    bare = persons.exclude(pk__in=recorded).select_related("dwelling__building__compound", "dwelling__entrance")
-    # A person this very import made is described by its new rows already; it needs no baseline.
-    _baseline([p for p in bare if p.provenance.get("name") not in new_ids])
-    by_name = Person.objects.filter(name_pinyin__in=pinyins).values("pk")
-    query = Q(id_number_hash__in=ids) | Q(phone_hash__in=phones) | Q(dwelling_id__in=dwellings) | Q(person__in=by_name)
-    return list(
-        SourceRecord.objects.filter(query, status__in=WITH_PERSON, person__isnull=False)
-        .exclude(pk__in=new_ids)
-        .select_related("job", "source")
-    )
+    person_ids: set[int] = set()
+    for field, values in [*keys.items(), ("name_pinyin", pinyins)]:
+        for q in _key_q(field, values):
+            person_ids.update(Person.objects.filter(q).values_list("pk", flat=True))
+    recorded: set[int] = set()
+    for chunk in _chunks(person_ids):
+        rows = SourceRecord.objects.filter(person_id__in=chunk, status__in=WITH_PERSON).values_list("pk", "person_id")
+        recorded.update(person for pk, person in rows if pk not in new_ids)
+    for chunk in _chunks(person_ids - recorded):
+        bare = Person.objects.filter(pk__in=chunk).select_related("dwelling__building__compound", "dwelling__entrance")
+        # A person this very import made is described by its new rows already; it needs no baseline.
+        _baseline([p for p in bare if p.provenance.get("name") not in new_ids])
+    found: dict[int, SourceRecord] = {}
+    for q in [q for field, values in keys.items() for q in _key_q(field, values)] + list(
+        _key_q("person_id", person_ids)
+    ):
+        records = SourceRecord.objects.filter(q, status__in=WITH_PERSON, person__isnull=False).select_related(
+            "job", "source"
+        )
+        found.update((r.pk, r) for r in records if r.pk not in new_ids)
+    return list(found.values())
 
 
 BASELINE_SOURCE = "registry"
@@ -193,9 +218,15 @@ def current_model() -> dict[str, Any]:
 def _known_pairs(record_ids: Iterable[int]) -> list[Any]:
     from grassroots.registry.linkage.clustering import KnownPair
 
-    ids = list(record_ids)
-    decided = RecordPair.objects.exclude(decision=PairDecision.PENDING).filter(Q(left__in=ids) | Q(right__in=ids))
-    return [KnownPair(str(p.left_id), str(p.right_id), p.decision == PairDecision.SAME) for p in decided]
+    pairs: dict[int, Any] = {}
+    for chunk in _chunks(record_ids):
+        decided = RecordPair.objects.exclude(decision=PairDecision.PENDING).filter(
+            Q(left__in=chunk) | Q(right__in=chunk)
+        )
+        pairs.update(
+            (p.pk, KnownPair(str(p.left_id), str(p.right_id), p.decision == PairDecision.SAME)) for p in decided
+        )
+    return list(pairs.values())
 
 
 # --- Runs ----------------------------------------------------------------------------------
@@ -369,7 +400,8 @@ def _queue_name_clashes(new: list[SourceRecord], records: dict[int, SourceRecord
             continue
         others = [o for o in by_person.get(record.person_id, []) if o.pk not in fresh]
         if others and all(compare_names(record.name, o.name) == NameRelation.DIFFERENT for o in others):
-            first = min(others, key=lambda o: o.pk)
+            # Prefer a row whose own valid number made the match (accepted) over a linked one.
+            first = min(others, key=lambda o: (o.status != RecordStatus.ACCEPTED, o.pk))
             left, right = sorted((first, record), key=lambda r: r.pk)
             pairs.append(
                 RecordPair(
