@@ -1,7 +1,7 @@
 """Benchmark grid planning: our planner against plain pymetis and spopt's max-p, on generated cities.
 
     .venv/bin/python benchmarks/planning.py [--sizes 1000 10000 100000] [--seed 2026]
-        [--maxp-limit 1000] [--no-memory] [--demo]
+        [--maxp-limit 1000] [--no-memory] [--skip-baselines] [--demo]
 
 Cities come from ``grassroots.places.planning.synthetic`` (blocks between local roads and
 arterials; walled compounds of walk-ups, mid-rises and high-rises; loose old buildings; a few
@@ -60,8 +60,11 @@ def ours(atoms: list[Atom], edges: EdgeArrays, clip, cells) -> tuple[list[str], 
     try:
         result = plan(atoms, edges, clip=clip, cells=cells)
     except NoPlanError as error:
-        allowed = {r.atoms[0] for r in error.reasons if r.code == "isolated"}
-        note = f"no plan as generated: {len(allowed)} isolated compound(s) named; re-run allowing them to be split"
+        allowed = {r.atoms[0] for r in error.reasons if r.code in ("isolated", "forced")}
+        note = (
+            f"no plan as generated: {len(allowed)} compound(s) named (isolated or forced); "
+            "re-run allowing them to be split"
+        )
         result = plan(atoms, edges, clip=clip, cells=cells, allow_split=allowed, raise_on_failure=False)
         if result.reasons:
             note += f"; {len(result.reasons)} neighbourhood(s) still without a plan"
@@ -178,6 +181,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--maxp-limit", type=int, default=1000)
     parser.add_argument("--no-memory", action="store_true", help="do not sample memory")
+    parser.add_argument("--skip-baselines", action="store_true", help="run only our planner (no pymetis, no max-p)")
     parser.add_argument(
         "--demo", action="store_true", help="also plan the demo city's buildings (needs Django and a database)"
     )
@@ -212,7 +216,10 @@ def main() -> None:
             f"adjacency {t_edges:.2f} s, Voronoi cells {t_cells:.2f} s (built once, shared by all methods)"
         )
         print(header)
-        for name, fn in (("ours", ours), ("pymetis", plain_pymetis), ("max-p", maxp)):
+        methods = (
+            (("ours", ours),) if args.skip_baselines else (("ours", ours), ("pymetis", plain_pymetis), ("max-p", maxp))
+        )
+        for name, fn in methods:
             if name == "max-p" and len(atoms) > args.maxp_limit:
                 gib = len(atoms) ** 2 * 8 / 2**30
                 print(

@@ -73,9 +73,7 @@ def h5_topics(request: HttpRequest) -> HttpResponse:
 
 
 def _place_choices(community: Area) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
-    grids = list(
-        Area.objects.filter(level=AreaLevel.GRID, path__path_startswith=community.path + ".").values_list("pk", "name")
-    )
+    grids = list(Area.objects.grids().filter(path__path_startswith=community.path + ".").values_list("pk", "name"))
     buildings = [
         (b.pk, f"{b.compound.name if b.compound else ''}{b.name}")
         for b in Building.objects.filter(grid__path__path_startswith=community.path + ".")

@@ -58,7 +58,7 @@ TABS = [
 
 def _areas(user: Any) -> list[tuple[int, str]]:
     """Communities and grids the user runs deliberation in."""
-    rows = Area.objects.filter(run_scope(user).path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
+    rows = Area.objects.active().filter(run_scope(user).path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
     return [(a.pk, a.name if a.level == AreaLevel.COMMUNITY else f"　{a.name}") for a in rows.order_by("path")]
 
 
@@ -94,7 +94,11 @@ def topics(request: HttpRequest) -> HttpResponse:
 
 def _propose_choices(user: Any) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
     scope = scope_for(user, PROPOSE)
-    areas = Area.objects.filter(scope.path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID]).order_by("path")
+    areas = (
+        Area.objects.active()
+        .filter(scope.path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
+        .order_by("path")
+    )
     choices = [(a.pk, a.name if a.level == AreaLevel.COMMUNITY else f"　{a.name}") for a in areas]
     rows = Building.objects.filter(scope.path_q("grid__path")).select_related("compound", "grid")
     if rows.count() > MAX_BUILDING_CHOICES:

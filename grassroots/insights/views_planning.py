@@ -123,7 +123,14 @@ def planning_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
         if decision == "accept":
             proposal = services.proposal_accept(actor=request.user, proposal=proposal)
             moved = proposal.previous.get("buildings_moved", 0)
-            messages.success(request, f"已采纳方案：{moved} 栋楼栋调整了网格；原划分已保存在方案记录中。")
+            retired = "、".join(g["name"] for g in proposal.previous.get("retired", []))
+            kept = "；".join(f"{g['name']}（{g['reason']}）" for g in proposal.previous.get("not_retired", []))
+            messages.success(
+                request,
+                f"已采纳方案：{moved} 栋楼栋调整了网格；原划分已保存在方案记录中。"
+                + (f"已撤销无楼栋的原网格：{retired}。" if retired else "")
+                + (f"无楼栋但未撤销的原网格：{kept}。" if kept else ""),
+            )
         else:
             services.proposal_discard(actor=request.user, proposal=proposal)
             messages.success(request, "已放弃该方案，网格划分未改变。")

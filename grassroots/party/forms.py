@@ -16,7 +16,7 @@ MAX_CHOICES = 1000
 
 
 def _areas(scope: Scope, levels: tuple[str, ...]) -> Any:
-    return Area.objects.in_scope(scope).filter(level__in=levels).order_by("path")
+    return Area.objects.active().in_scope(scope).filter(level__in=levels).order_by("path")
 
 
 class AreaChoice(forms.ModelChoiceField):

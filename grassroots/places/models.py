@@ -47,8 +47,14 @@ class ScopedQuerySet(models.QuerySet):
 
 
 class AreaQuerySet(ScopedQuerySet):
+    def active(self) -> AreaQuerySet:
+        """Areas still in use: a retired area keeps its row (cases, rollups and audit point at it)
+        but leaves trees, pickers, maps, the locator and the counts."""
+        return self.filter(retired_at__isnull=True)
+
     def grids(self) -> AreaQuerySet:
-        return self.filter(level=AreaLevel.GRID)
+        """The live grids (micro-grids included); retired ones are only reached by id or path."""
+        return self.active().filter(level=AreaLevel.GRID)
 
     def of_level(self, level: str) -> AreaQuerySet:
         return self.filter(level=level)
@@ -67,6 +73,7 @@ class Area(models.Model):
     geometry = models.JSONField("边界(GeoJSON)", null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
+    retired_at = models.DateTimeField("撤销时间", null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AreaQuerySet.as_manager()
@@ -86,10 +93,23 @@ class Area(models.Model):
         indexes = [
             models.Index(fields=["level", "path"]),
             models.Index(fields=["path"], name="area_path_prefix", opclasses=["varchar_pattern_ops"]),
+            # Only a handful of areas are ever retired: the live ones are what every list reads.
+            models.Index(
+                fields=["level", "path"], condition=models.Q(retired_at__isnull=True), name="area_live_level_path"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name as history shows it: a retired grid says so."""
+        return f"{self.name}（已撤销）" if self.retired_at is not None else self.name
 
     @property
     def kind_label(self) -> str:

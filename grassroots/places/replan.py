@@ -19,6 +19,8 @@ def building_move(*, actor: Actor, building: Building, grid: Area, reason: str =
     """Put ``building`` in ``grid``: the building, its entrances and its dwellings take the grid's path."""
     if grid.level != AreaLevel.GRID:
         raise DomainError("楼栋只能移入网格。", field="grid")
+    if grid.retired_at is not None:
+        raise DomainError(f"“{grid.name}”已撤销，不能移入楼栋。", field="grid")
     if building.compound_id is not None:
         compound_path = building.compound.path if building.compound else ""
         if compound_path and not (grid.path + ".").startswith(compound_path + "."):

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, Sum
 from grassroots.core.errors import NotFound
 from grassroots.core.scope import Scope
 from grassroots.places.geo import check_point, locator
-from grassroots.places.models import Area, AreaLevel, Building, Dwelling, GridKind
+from grassroots.places.models import Area, Building, Dwelling, GridKind
 
 # Finest first: a point in a micro-grid is reported there before its parent grid.
 _KIND_ORDER = {GridKind.MICRO: 0, GridKind.DEDICATED: 1, GridKind.COMPREHENSIVE: 2}
@@ -50,14 +50,14 @@ def area_roots(*, scope: Scope) -> list[Area]:
     if scope.area_path is None:
         return []
     if scope.is_everything:
-        return list(Area.objects.filter(parent__isnull=True))
-    return list(Area.objects.filter(path=scope.area_path))
+        return list(Area.objects.active().filter(parent__isnull=True))
+    return list(Area.objects.active().filter(path=scope.area_path))
 
 
 def area_children(*, scope: Scope, area: Area) -> list[Area]:
     if not scope.covers_path(area.path):
         raise NotFound()
-    return list(area.children.order_by("code"))
+    return list(Area.objects.active().filter(parent=area).order_by("code"))
 
 
 def area_breadcrumb(*, scope: Scope, area: Area) -> list[tuple[Area, bool]]:
@@ -75,7 +75,7 @@ def area_stats(*, scope: Scope, area: Area) -> dict[str, int]:
     return {
         "buildings": buildings["n"] or 0,
         "households": buildings["households"] or 0,
-        "grids": Area.objects.in_scope(inside).filter(level=AreaLevel.GRID).exclude(pk=area.pk).count(),
+        "grids": Area.objects.grids().in_scope(inside).exclude(pk=area.pk).count(),
         # Through buildings: a compound belongs to a community but may span several grids.
         "compounds": Building.objects.in_scope(inside).exclude(compound=None).values("compound").distinct().count(),
     }
@@ -85,7 +85,7 @@ def children_household_counts(*, scope: Scope, area: Area) -> dict[int, int]:
     """Households under each child of ``area``, in one query per level below."""
     if not scope.covers_path(area.path):
         raise NotFound()
-    children = {c.path: c.pk for c in area.children.all()}
+    children = {c.path: c.pk for c in Area.objects.active().filter(parent=area)}
     counts = dict.fromkeys(children.values(), 0)
     depth = area.path.count(".") + 2  # number of path segments of a child
     rows = (
@@ -136,7 +136,7 @@ def grid_features(*, scope: Scope, area: Area) -> dict[str, Any]:
     if not scope.covers_path(area.path):
         raise NotFound()
     inside = Scope(area_path=area.path)
-    grids = Area.objects.in_scope(inside).filter(level=AreaLevel.GRID, geometry__isnull=False)
+    grids = Area.objects.grids().in_scope(inside).filter(geometry__isnull=False)
     households = dict(
         Building.objects.in_scope(inside).values("grid_id").annotate(h=Sum("households")).values_list("grid_id", "h")
     )
@@ -160,7 +160,7 @@ def grid_features(*, scope: Scope, area: Area) -> dict[str, Any]:
 
 
 def _ensure_locator() -> None:
-    grids = Area.objects.filter(level=AreaLevel.GRID, geometry__isnull=False)
+    grids = Area.objects.grids().filter(geometry__isnull=False)
     stamp = grids.aggregate(n=Count("id"), last=Max("updated_at"))
     version = (stamp["n"], stamp["last"])
     if locator.version() != version:
@@ -172,7 +172,7 @@ def grids_at_point(*, scope: Scope, lon: float, lat: float) -> list[Area]:
     check_point(lon, lat)
     _ensure_locator()
     ids = [grid_id for grid_id, _ in locator.locate(lon, lat)]
-    grids = [g for g in Area.objects.filter(pk__in=ids) if scope.covers_path(g.path)]
+    grids = [g for g in Area.objects.grids().filter(pk__in=ids) if scope.covers_path(g.path)]
     return sorted(grids, key=lambda g: (_KIND_ORDER.get(GridKind(g.grid_kind), 9), g.path))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 
 from grassroots.audit.services import Actor, audit_record
+from grassroots.core import clock
 from grassroots.core.errors import DomainError
 from grassroots.core.scope import Scope
 from grassroots.places.geo import check_point, parse_polygon
@@ -54,6 +55,8 @@ def area_create(
         raise DomainError("编码只能由1至32位数字或字母组成。", field="code")
     if not name.strip():
         raise DomainError("名称不能为空。", field="name")
+    if parent is not None and parent.retired_at is not None:
+        raise DomainError(f"“{parent.name}”已撤销，不能在其下新建区域。", field="parent")
     if parent is None:
         if level != AreaLevel.CITY:
             raise DomainError("只有“市”可以作为顶层区域。", field="parent")
@@ -129,6 +132,82 @@ def area_set_mode(*, actor: Actor, area: Area, mode: str, reason: str) -> Area:
     return area
 
 
+def _what_remains(area: Area) -> list[str]:
+    """What still lives in a grid, in words; empty when it may be retired.
+
+    Higher apps' rows are reached through their relations to the place tree (the reverse names
+    ``residents`` on a dwelling and ``role_assignments`` on an area), so places imports none of them.
+    """
+    left = []
+    buildings = Building.objects.filter(grid=area).count()
+    if buildings:
+        left.append(f"{buildings}栋楼栋")
+    residents = Dwelling.objects.filter(path=area.path, residents__isnull=False).values("residents").distinct().count()
+    if residents:
+        left.append(f"{residents}名居住人员")
+    holders = list(
+        Area.objects.filter(pk=area.pk, role_assignments__isnull=False, role_assignments__until__isnull=True)
+        .order_by("role_assignments__kind")
+        .values_list("role_assignments__name", flat=True)
+    )
+    if holders:
+        left.append(f"在岗网格四员（{'、'.join(holders)}）")
+    children = list(Area.objects.active().filter(parent=area).values_list("name", flat=True))
+    if children:
+        left.append(f"未撤销的精微网格（{'、'.join(children)}）")
+    return left
+
+
+@transaction.atomic
+def area_retire(*, actor: Actor, area: Area, reason: str) -> Area:
+    """Retire an empty grid (or micro-grid): it keeps its id, path and history but leaves every live list."""
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    if area.level != AreaLevel.GRID:
+        raise DomainError(f"只能撤销网格，“{area.name}”是{area.kind_label}。", field="area")
+    if area.retired_at is not None:
+        raise DomainError(f"“{area.name}”已于{area.retired_at:%Y-%m-%d}撤销。", code="conflict")
+    if not reason.strip():
+        raise DomainError("撤销网格必须说明原因。", field="reason")
+    left = _what_remains(area)
+    if left:
+        raise DomainError(f"“{area.name}”还有{'、'.join(left)}，迁出或调整后才能撤销。", code="conflict")
+    area.retired_at = clock.now()
+    area.save(update_fields=["retired_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="places.area.retire",
+        object_type="area",
+        object_id=area.pk,
+        area_path=area.path,
+        detail={"name": area.name, "reason": reason.strip()},
+    )
+    return area
+
+
+@transaction.atomic
+def area_restore(*, actor: Actor, area: Area, reason: str) -> Area:
+    """Bring a retired grid back into use (its parent must still be live)."""
+    area = Area.objects.select_for_update().get(pk=area.pk)
+    if area.retired_at is None:
+        raise DomainError(f"“{area.name}”未撤销。", code="conflict")
+    if not reason.strip():
+        raise DomainError("恢复网格必须说明原因。", field="reason")
+    if area.parent_id is not None and not Area.objects.active().filter(pk=area.parent_id).exists():
+        raise DomainError("上级网格已撤销，请先恢复上级网格。", field="area")
+    retired_at = area.retired_at
+    area.retired_at = None
+    area.save(update_fields=["retired_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="places.area.restore",
+        object_type="area",
+        object_id=area.pk,
+        area_path=area.path,
+        detail={"name": area.name, "reason": reason.strip(), "retired_at": retired_at.isoformat()},
+    )
+    return area
+
+
 @transaction.atomic
 def compound_create(
     *,
@@ -183,6 +262,8 @@ def building_create(
     """A residential building with its entrances and dwellings (room = floor × 100 + position)."""
     if grid.level != AreaLevel.GRID:
         raise DomainError("楼栋必须落在网格内。", field="grid")
+    if grid.retired_at is not None:
+        raise DomainError(f"“{grid.name}”已撤销，不能再建楼栋。", field="grid")
     if compound is not None and not (grid.path + ".").startswith(compound.path + "."):
         raise DomainError("楼栋所在网格不属于该小区所在的社区。", field="compound")
     if typology not in Typology.values:

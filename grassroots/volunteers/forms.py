@@ -20,7 +20,7 @@ class AreaChoiceField(forms.ModelChoiceField):
 
 
 def areas_in(scope_q: Any, levels: tuple[str, ...] = (AreaLevel.COMMUNITY, AreaLevel.GRID)) -> Any:
-    return Area.objects.filter(scope_q, level__in=levels).select_related("parent").order_by("path")
+    return Area.objects.active().filter(scope_q, level__in=levels).select_related("parent").order_by("path")
 
 
 def skills() -> Any:

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from grassroots.places.planning import Atom, NoPlanError, build_edges, plan
 from grassroots.places.planning.explain import unit_range
+from grassroots.places.planning.repair import search_cut
 from grassroots.places.planning.synthetic import generate_city
 from tests.places.planning_helpers import assert_hard_constraints
 
@@ -29,7 +30,7 @@ def plan_or_explain(atoms, edges, **kwargs):
             check_reason(atoms, edges, reason, floor, ceiling)
         if codes & {"parent_total", "component_total", "atom_over_ceiling"}:
             return None, frozenset()
-        allowed = frozenset(r.atoms[0] for r in error.reasons if r.code == "isolated")
+        allowed = frozenset(r.atoms[0] for r in error.reasons if r.code in ("isolated", "forced"))
         assert allowed or "stuck" in codes
         try:
             return plan(atoms, edges, polygons=False, allow_split=allowed, **kwargs), allowed
@@ -54,6 +55,10 @@ def check_reason(atoms, edges, reason, floor, ceiling):
         members = [i for i, a in enumerate(atoms) if a.compound == reason.atoms[0]]
         total = sum(atoms[i].households for i in members)
         assert total < floor and str(total) in reason.en
+    elif reason.code == "forced":  # names compounds and buildings of the input, with their households
+        for name in reason.atoms:
+            hh = sum(a.households for a in atoms if name in (a.compound, a.id, a.building))
+            assert (hh and f"{name} ({hh})" in reason.en) or f"{name} +" in reason.en or f"+ {name}" in reason.en
 
 
 @SETTINGS
@@ -123,3 +128,39 @@ def test_the_plan_is_reproducible_by_seed():
 def test_bounds_are_validated():
     with pytest.raises(ValueError):
         plan([Atom(1, 0, 0, 10)], floor=500, ceiling=300)
+
+
+@SETTINGS
+@given(
+    weights=st.lists(st.integers(min_value=40, max_value=320), min_size=2, max_size=7),
+    extra=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), max_size=6),
+)
+def test_the_backtracking_cut_is_exact_on_small_graphs(weights, extra):
+    """search_cut (the repair's last resort) finds a cut exactly when one exists (brute force)."""
+    import networkx as nx
+
+    n = len(weights)
+    graph = nx.path_graph(n)  # connected, plus random chords
+    graph.add_edges_from((a, b) for a, b in extra if a < n and b < n and a != b)
+    adjacency = [sorted(graph[v]) for v in range(n)]
+    found = search_cut(adjacency, weights, 300, 500, budget=10**6)
+    exists = any(
+        all(300 <= sum(weights[v] for v in g) <= 500 and nx.is_connected(graph.subgraph(g)) for g in groups)
+        for groups in _set_partitions(list(range(n)))
+    )
+    assert (found is not None) == exists
+    if found is not None:
+        assert sorted(v for p in found for v in p) == list(range(n))
+        for piece in found:
+            assert 300 <= sum(weights[v] for v in piece) <= 500 and nx.is_connected(graph.subgraph(piece))
+
+
+def _set_partitions(items):
+    if not items:
+        yield []
+        return
+    first, rest = items[0], items[1:]
+    for groups in _set_partitions(rest):
+        yield [[first], *groups]
+        for i in range(len(groups)):
+            yield [*groups[:i], [first, *groups[i]], *groups[i + 1 :]]

@@ -99,3 +99,55 @@ def test_a_detached_part_too_small_for_a_unit_is_explained():
     reason = caught.value.reasons[0]
     assert reason.code == "component_total" and reason.atoms == ("B10",)
     assert "detached part" in reason.en and "孤立片区" in reason.zh
+
+
+def _no_partition_exists(weights, pairs, floor, ceiling):
+    """Brute force, independent of the engine: no split of the nodes into connected groups within bounds."""
+    import networkx as nx
+
+    graph = nx.Graph(pairs)
+    graph.add_nodes_from(range(len(weights)))
+
+    def partitions(items):
+        if not items:
+            yield []
+            return
+        for groups in partitions(items[1:]):
+            yield [[items[0]], *groups]
+            for i in range(len(groups)):
+                yield [*groups[:i], [items[0], *groups[i]], *groups[i + 1 :]]
+
+    return not any(
+        all(floor <= sum(weights[v] for v in g) <= ceiling and nx.is_connected(graph.subgraph(g)) for g in groups)
+        for groups in partitions(list(range(len(weights))))
+    )
+
+
+def test_two_compounds_whose_only_partner_is_the_same_small_compound_are_explained():
+    # the 100,000-building city's last 'stuck' neighbourhoods: C1234 (278) and C1236 (286) can each
+    # join only C1233 (81) within 500 households; the three together hold 645, so no plan exists
+    weights = [278, 286, 81, 283, 100, 437]
+    names = ["C1234", "C1236", "C1233", "C1237", "C1240", "C1087"]
+    pairs = [(0, 2), (1, 2), (0, 1), (0, 3), (1, 3), (3, 4), (3, 5), (0, 5), (4, 5)]
+    atoms = [Atom(f"B{i}", 40.0 * i, 0, h, 3 * h, None, names[i]) for i, h in enumerate(weights)]
+    edges = [Edge(a, b, Barrier.wall) for a, b in pairs]
+    assert _no_partition_exists(weights, pairs, 300, 500)
+    with pytest.raises(NoPlanError) as caught:
+        plan(atoms, edges, polygons=False)
+    assert not [r for r in caught.value.reasons if r.code in ("isolated", "stuck")]
+    (reason,) = [r for r in caught.value.reasons if r.code == "forced"]
+    assert reason.atoms[0] in {"C1234", "C1236"}
+    other = "C1236" if reason.atoms[0] == "C1234" else "C1234"
+    assert f"{other} ({weights[names.index(other)]}) can join no neighbour but C1233 (81)" in reason.en
+    assert f"{other} + C1233" in reason.en and "不能拆分" in reason.zh and "别无选择" in reason.zh
+
+
+def test_a_forced_pair_that_leaves_room_is_planned():
+    # the same shape where C1236 can also join C1237 (now 200) and C1240 C1087 (now 380): a plan exists
+    weights = [278, 286, 81, 200, 100, 380]
+    names = ["C1234", "C1236", "C1233", "C1237", "C1240", "C1087"]
+    pairs = [(0, 2), (1, 2), (0, 1), (0, 3), (1, 3), (3, 4), (3, 5), (0, 5), (4, 5)]
+    atoms = [Atom(f"B{i}", 40.0 * i, 0, h, 3 * h, None, names[i]) for i, h in enumerate(weights)]
+    assert not _no_partition_exists(weights, pairs, 300, 500)
+    result = plan(atoms, [Edge(a, b, Barrier.wall) for a, b in pairs], polygons=False)
+    assert result.ok and sorted(u.households for u in result.units) == [359, 480, 486]

@@ -179,7 +179,8 @@ def grid_features(measures: AreaMeasures) -> dict[str, Any]:
     """Our own GeoJSON: every grid below the area with its measures as properties."""
     features = []
     shapes = dict(
-        Area.objects.filter(Scope(area_path=measures.area.path).path_q("path"), level=AreaLevel.GRID)
+        Area.objects.grids()
+        .filter(Scope(area_path=measures.area.path).path_q("path"))
         .exclude(geometry=None)
         .values_list("path", "geometry")
     )

@@ -268,11 +268,13 @@ def area_measures(*, area: Area, period: Period, today: date) -> AreaMeasures:
     start_month = period.start.replace(day=1)
     n = area.path.count(".") + 2  # path parts of a child
     areas = list(
-        Area.objects.filter(_under(area.path), level__in=[AreaLevel.GRID, AreaLevel.COMMUNITY])
+        # Live areas only: a retired grid is no longer a grid to count, though its cases still add up.
+        Area.objects.active()
+        .filter(_under(area.path), level__in=[AreaLevel.GRID, AreaLevel.COMMUNITY])
         .order_by("path")
         .only("id", "path", "name", "code", "level", "grid_kind", "is_rural", "parent_id", "depth")
     )
-    children = list(Area.objects.filter(parent=area).order_by("code", "path"))
+    children = list(Area.objects.active().filter(parent=area).order_by("code", "path"))
     grids = {a.path: Figures(a) for a in areas if a.level == AreaLevel.GRID}
     communities = {a.path: Figures(a) for a in areas if a.level == AreaLevel.COMMUNITY}
     if area.level == AreaLevel.GRID:

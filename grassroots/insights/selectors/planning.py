@@ -61,7 +61,7 @@ def communities_of(area: Area) -> list[Area]:
     if area.level == AreaLevel.COMMUNITY:
         return [area]
     if area.level == AreaLevel.SUBDISTRICT:
-        return list(Area.objects.filter(parent=area, level=AreaLevel.COMMUNITY).order_by("code"))
+        return list(Area.objects.active().filter(parent=area, level=AreaLevel.COMMUNITY).order_by("code"))
     raise DomainError("只能对社区或街道进行网格规划，请选择一个社区或街道。", field="area")
 
 
@@ -85,9 +85,9 @@ def planning_input(area: Area) -> PlanningInput:
     label = {c.pk: c.name if names[c.name] == 1 else f"{c.name}({c.code})" for c in communities}
     grids = {
         g.pk: g
-        for g in Area.objects.filter(
-            parent__in=communities, level=AreaLevel.GRID, grid_kind=GridKind.COMPREHENSIVE
-        ).only("id", "path", "name", "parent_id")
+        for g in Area.objects.grids()
+        .filter(parent__in=communities, grid_kind=GridKind.COMPREHENSIVE)
+        .only("id", "path", "name", "parent_id")
     }
     rows = list(
         Building.objects.filter(grid_id__in=grids)
@@ -154,7 +154,7 @@ def current_grids(area: Area) -> list[dict[str, Any]]:
         .values_list("grid_id", "h")
     )
     out = []
-    for g in Area.objects.filter(parent__in=communities, level=AreaLevel.GRID, grid_kind=GridKind.COMPREHENSIVE):
+    for g in Area.objects.grids().filter(parent__in=communities, grid_kind=GridKind.COMPREHENSIVE):
         out.append(
             {
                 "id": g.pk,

@@ -31,6 +31,7 @@ from grassroots.places import services as places
 from grassroots.places.models import Area, AreaLevel, Building, GridKind
 from grassroots.places.planning import GRID, NoPlanError, atoms_from_buildings, plan
 from grassroots.places.replan import building_move
+from grassroots.registry.models import Person
 from grassroots.registry.services.relocate import residents_follow_building
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,44 @@ def _new_code(community: Area, taken: set[str]) -> str:
     return code
 
 
+def _retire_emptied(
+    *, actor: Actor, grids: list[Area], proposal: PlanProposal
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Retire the old grids the plan left without buildings, so they leave the live lists.
+
+    Their role holders' terms end today (who they were and where they are suggested to go is in
+    ``proposal.staff``). A grid that still has people placed on it without a dwelling, or that
+    cannot be retired for another reason, stays live and is reported with the reason.
+    """
+    today = clock.today()
+    retired: list[dict[str, str]] = []
+    kept: list[dict[str, str]] = []
+    for grid in grids:
+        people = Person.objects.filter(path=grid.path).count()
+        if people:
+            kept.append({"path": grid.path, "name": grid.name, "reason": f"仍有{people}名人员登记在该网格"})
+            continue
+        try:
+            with transaction.atomic():  # a refusal also undoes the ended terms
+                for row in GridRoleAssignment.objects.filter(grid=grid, until__isnull=True):
+                    row.until = max(today, row.since)
+                    row.save(update_fields=["until"])
+                    audit_record(
+                        actor=actor,
+                        action="accounts.grid_role.end",
+                        object_type="grid_role",
+                        object_id=row.pk,
+                        area_path=grid.path,
+                        detail={"kind": row.kind, "name": row.name, "reason": f"plan proposal {proposal.pk}"},
+                    )
+                places.area_retire(actor=actor, area=grid, reason=f"网格划分方案{proposal.pk}采纳后已无楼栋")
+        except DomainError as error:
+            kept.append({"path": grid.path, "name": grid.name, "reason": error.message})
+            continue
+        retired.append({"path": grid.path, "name": grid.name})
+    return retired, kept
+
+
 @transaction.atomic
 def proposal_accept(*, actor: Any, proposal: PlanProposal) -> PlanProposal:
     """Create the new grids, move the buildings, keep the old assignment and suggest staff moves.
@@ -189,7 +228,7 @@ def proposal_accept(*, actor: Any, proposal: PlanProposal) -> PlanProposal:
     target: dict[str, Area] = {}
     for u in units:
         if u["existing"]:
-            grid = Area.objects.filter(path=u["label"], level=AreaLevel.GRID).first()
+            grid = Area.objects.grids().filter(path=u["label"]).first()
             if grid is None:
                 raise DomainError(f"原网格「{u['name']}」已不存在，请重新生成方案。", code="conflict")
             target[u["label"]] = grid
@@ -243,10 +282,13 @@ def proposal_accept(*, actor: Any, proposal: PlanProposal) -> PlanProposal:
             }
         )
     emptied = sorted(p for p in grids_before if p not in names)
+    retired, kept = _retire_emptied(actor=_who(actor), grids=[grids_before[p] for p in emptied], proposal=proposal)
     proposal.previous = {
         "buildings": previous,
         "grids": {p: g.name for p, g in grids_before.items()},
         "emptied": emptied,
+        "retired": retired,
+        "not_retired": kept,
         "buildings_moved": moved,
     }
     proposal.staff = staff
@@ -265,6 +307,7 @@ def proposal_accept(*, actor: Any, proposal: PlanProposal) -> PlanProposal:
             "buildings_moved": moved,
             "grids_created": sum(1 for u in units if not u["existing"]),
             "emptied": emptied,
+            "retired": [r["path"] for r in retired],
         },
     )
     return proposal

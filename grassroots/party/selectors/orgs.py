@@ -92,9 +92,7 @@ def coverage(*, scope: Scope, area: Area) -> Coverage:
     if not scope.covers_path(area.path):
         raise NotFound()
     inside = Scope(area_path=area.path)
-    grids = list(
-        Area.objects.in_scope(inside).filter(level=AreaLevel.GRID, grid_kind__in=COVERED_GRID_KINDS).order_by("path")
-    )
+    grids = list(Area.objects.grids().in_scope(inside).filter(grid_kind__in=COVERED_GRID_KINDS).order_by("path"))
     branches = {
         o.area_id: o
         for o in PartyOrg.objects.in_scope(inside).filter(level=OrgLevel.GRID_BRANCH, is_active=True).order_by("id")

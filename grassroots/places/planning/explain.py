@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Reason:
-    code: str  # parent_total | component_total | atom_over_ceiling | stuck
+    code: str  # parent_total | component_total | atom_over_ceiling | isolated | forced | stuck
     en: str
     zh: str
     parent: Hashable | None = None
@@ -147,3 +147,44 @@ def isolated_reason(
         f"上限{ceiling}户：请允许拆分该小区（或相邻小区），或调整户数范围"
     )
     return Reason("isolated", en, zh, parent, (name,))
+
+
+def forced_reason(
+    group: Sequence[tuple[Hashable, int]],
+    households: int,
+    neighbours: Sequence[tuple[Sequence[Hashable], int]],
+    chain: Sequence[tuple[str, int, str, int]],
+    floor: int,
+    ceiling: int,
+    *,
+    splittable: Sequence[Hashable] = (),
+    parent: Hashable | None = None,
+    unit: tuple[str, str],
+) -> Reason:
+    """Whole compounds (buildings) under the floor that can only join neighbours already forced
+    together: every step of ``chain`` (a node whose only neighbour within the ceiling is the other)
+    is forced, so no plan exists. ``splittable``: the compounds among them, the group's own first
+    (``Reason.atoms`` starts with them: what a user may allow to be split)."""
+    names = list(dict.fromkeys([*splittable, *(g for g, _ in group), *(g for gs, _ in neighbours for g in gs)]))
+    what = " + ".join(f"{g} ({h})" for g, h in group)
+    what_zh = "+".join(f"「{g}」（{h}户）" for g, h in group)
+    near = ", ".join(f"{' + '.join(map(str, gs))} ({h})" for gs, h in neighbours)
+    near_zh = "、".join(f"{'+'.join(f'「{g}」' for g in gs)}（{h}户）" for gs, h in neighbours)
+    steps = "; ".join(f"{a} ({ha}) can join no neighbour but {b} ({hb}) within the ceiling" for a, ha, b, hb in chain)
+    steps_zh = "；".join(f"「{a}」（{ha}户）只能与「{b}」（{hb}户）合并而不超过上限" for a, ha, b, hb in chain)
+    en = (
+        f"{what}: {households} households, under the floor of {floor}, and may not be split; every neighbour "
+        f"it could join ({near}) would take the {unit[1]} over the ceiling of {ceiling}"
+        + (f" (neighbours joined because they have no other choice: {steps})" if steps else "")
+        + (
+            f": allow {names[0]!r} or a neighbour to be split, or change the bounds"
+            if splittable
+            else ": change the bounds"
+        )
+    )
+    zh = (
+        f"{what_zh}共{households}户，低于下限{floor}户且不能拆分；与任何相邻的{near_zh}合并都会超过上限{ceiling}户"
+        + (f"（相邻的小区别无选择、必须合并：{steps_zh}）" if steps_zh else "")
+        + (f"：请允许拆分「{names[0]}」（或相邻小区），或调整户数范围" if splittable else "：请调整户数范围")
+    )
+    return Reason("forced", en, zh, parent, tuple(names))

@@ -7,6 +7,7 @@ goals -> measures and polygons."""
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Collection, Hashable, Mapping, Sequence
@@ -23,6 +24,7 @@ from grassroots.places.planning.explain import (
     NoPlanError,
     Reason,
     atom_reason,
+    forced_reason,
     isolated_reason,
     stuck_reason,
     total_reason,
@@ -197,6 +199,9 @@ def plan(
                     reasons.append(reason)
                 continue
             todo.append((part, lo, hi))
+    # forced groups, in parents whose totals could be cut (else the total is the reason)
+    whole_failed = {r.parent for r in reasons if r.code in ("parent_total", "component_total")}
+    reasons.extend(r for r in _forced(graph, atoms, first_atom, floor, ceiling, unit) if r.parent not in whole_failed)
     if reasons and raise_on_failure:  # proved before any search
         raise NoPlanError(reasons)
     for part, lo, hi in todo:
@@ -226,6 +231,8 @@ def plan(
                 near.update(state.unit_neighbours(t))
         improve(state, floor, ceiling, target, rng, movable=near, balance_weight=20.0, passes=2)
         failed = repair(state, floor, ceiling, target, rng, max_group_nodes=300, check_pieces=False)
+    if failed:  # last resort: backtracking over the same neighbourhoods
+        failed = repair(state, floor, ceiling, target, rng, max_group_nodes=300, check_pieces=False, search=True)
     for u in failed:
         reasons.append(_stuck(state, u, atoms, first_atom, floor, ceiling, unit))
     if reasons and raise_on_failure:
@@ -363,6 +370,107 @@ def _isolated(
                 unit=unit,
             )
         )
+    return out
+
+
+def _forced(
+    graph: Graph, atoms: Sequence[Atom], first_atom: np.ndarray, floor: int, ceiling: int, unit: tuple[str, str]
+) -> list[Reason]:
+    """Proofs that no plan exists, one step beyond :func:`_isolated`.
+
+    A node under the floor must share its unit with at least one neighbour, and only with one that
+    keeps the pair under the ceiling. A node with exactly one such neighbour is therefore forced to
+    share its unit with it: the two are contracted into one group, and the same holds of groups.
+    When a group under the floor is left with no neighbour it can join (typically two compounds of
+    280 households whose only possible partner is the same 81-household compound), no plan exists.
+    Every step is forced, so the claim is exact. Neighbours are taken inside the same parent only."""
+    n = graph.n
+    if not n:
+        return []
+    parent_code: dict[Hashable, int] = {}
+    pcode = np.fromiter(
+        (parent_code.setdefault(atoms[int(first_atom[v])].parent, len(parent_code)) for v in range(n)),
+        dtype=np.int64,
+        count=n,
+    )
+    w = graph.w
+    rows = np.repeat(np.arange(n), np.diff(graph.indptr))
+    cols = graph.indices
+    fits = (pcode[rows] == pcode[cols]) & (w[rows] + w[cols] <= ceiling)
+    count = np.bincount(rows[fits], minlength=n)
+    work = [int(v) for v in np.flatnonzero((w < floor) & (count == 1))]
+    if not work:
+        return []
+    root: dict[int, int] = {}
+    members: dict[int, list[int]] = {}
+    weight: dict[int, int] = {}
+    steps: dict[int, list[tuple[str, int, str, int]]] = {}  # group -> forced joins: (group, h, partner, h)
+    kinds = [k[0] if isinstance(k, tuple) else "" for k in graph.key]
+
+    def find(v: int) -> int:
+        while root.get(v, v) != v:
+            v = root[v]
+        return v
+
+    def group_of(v: int) -> tuple[int, list[int], int]:
+        r = find(v)
+        return r, members.get(r, [r]), weight.get(r, int(w[r]))
+
+    def neighbour_groups(r: int, nodes: list[int]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for v in nodes:
+            for x in graph.neighbours(v).tolist():
+                if pcode[x] == pcode[v]:
+                    rx = find(x)
+                    if rx != r:
+                        out[rx] = weight.get(rx, int(w[rx]))
+        return out
+
+    lightest = np.full(n, np.iinfo(np.int64).max)
+    has = np.diff(graph.indptr) > 0
+    lightest[has] = np.minimum.reduceat(w[cols], graph.indptr[:-1][has])
+    name = functools.partial(_name, graph, atoms=atoms, first_atom=first_atom)
+    failed: set[int] = set()
+    out: list[Reason] = []
+    while work:
+        r, nodes, h = group_of(work.pop())
+        if h >= floor or r in failed:
+            continue
+        around = neighbour_groups(r, nodes)
+        partners = [t for t, ht in around.items() if h + ht <= ceiling]
+        if not partners:
+            failed.add(r)
+            if len(nodes) == 1 and int(w[r]) + int(lightest[r]) > ceiling:
+                continue  # isolated from the start: _isolated names it
+            chain = [step for t in [r, *around] for step in steps.get(t, [])]
+            near = [members.get(t, [t]) for t in around]
+            # what a user may allow to be split: compounds (the group's own first), not loose buildings
+            splittable = [name(v=v) for v in [*nodes, *(v for g in near for v in g)] if kinds[v] == "c"]
+            out.append(
+                forced_reason(
+                    [(name(v=v), int(w[v])) for v in nodes],
+                    h,
+                    [([name(v=v) for v in g], ht) for g, ht in zip(near, around.values(), strict=True)],
+                    chain,
+                    floor,
+                    ceiling,
+                    splittable=splittable,
+                    parent=atoms[int(first_atom[r])].parent,
+                    unit=unit,
+                )
+            )
+        elif len(partners) == 1:
+            t = partners[0]
+            _, t_nodes, ht = group_of(t)
+            root[t] = r
+            members[r] = nodes + t_nodes
+            weight[r] = h + ht
+            step = (" + ".join(str(name(v=v)) for v in nodes), h, " + ".join(str(name(v=v)) for v in t_nodes), ht)
+            steps[r] = [*steps.pop(r, []), *steps.pop(t, []), step]
+            members.pop(t, None)
+            weight.pop(t, None)
+            work.extend(x for v in members[r] for x in graph.neighbours(v).tolist() if find(x) != r)
+            work.append(r)
     return out
 
 

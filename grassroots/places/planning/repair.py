@@ -334,6 +334,7 @@ def repair(
     *,
     max_group_nodes: int = 180,
     check_pieces: bool = True,
+    search: bool = False,
 ) -> list[int]:
     """Bring every unit of ``state`` within bounds and connected; the labels it could not fix.
     ``check_pieces=False`` skips the connectivity pass (when every unit is known to be connected)."""
@@ -350,7 +351,7 @@ def repair(
         u = queue.pop()
         if u not in state.members or floor <= state.weight[u] <= ceiling:
             continue
-        if not _fix(state, u, floor, ceiling, target, rng, max_group_nodes):
+        if not _fix(state, u, floor, ceiling, target, rng, max_group_nodes, search):
             failed.append(u)
     return [u for u in failed if u in state.members and not floor <= state.weight[u] <= ceiling]
 
@@ -359,7 +360,14 @@ RING_TRIES = 30  # random trees per ring group (12 left 4 neighbourhoods of a 10
 
 
 def _fix(
-    state: State, u: int, floor: int, ceiling: int, target: float, rng: np.random.Generator, max_nodes: int
+    state: State,
+    u: int,
+    floor: int,
+    ceiling: int,
+    target: float,
+    rng: np.random.Generator,
+    max_nodes: int,
+    search: bool = False,
 ) -> bool:
     """Merge ``u`` with neighbouring units and re-cut: first with one neighbour at a time, then
     with ever wider rings of units (breadth first over the unit graph) up to ``max_nodes`` nodes."""
@@ -409,4 +417,126 @@ def _fix(
         if pieces is not None:
             state.replace(labels, pieces)
             return True
+    if search:  # no tree had a cut: search the same groups by backtracking (within a budget), smallest first
+        for labels, _ in sorted(groups, key=lambda g: len(g[0])):
+            if len(labels) < 2:
+                continue
+            nodes = np.fromiter((v for t in labels for v in state.members[t]), dtype=np.int64)
+            pieces = search_group(state.graph, nodes, floor, ceiling)
+            if pieces is not None:
+                state.replace(labels, pieces)
+                return True
     return False
+
+
+SEARCH_BUDGET = 5_000  # candidate pieces per group
+SEARCH_WIDTH = 40  # pieces tried per node placed (small buildings make the count explode)
+
+
+def search_group(graph: Graph, nodes: np.ndarray, floor: int, ceiling: int) -> list[np.ndarray] | None:
+    """:func:`search_cut` on a set of coarse nodes."""
+    rows, cols, _ = graph.subgraph(nodes)
+    adjacency: list[list[int]] = [[] for _ in range(len(nodes))]
+    for a, b in zip(rows.tolist(), cols.tolist(), strict=True):
+        adjacency[a].append(b)
+        adjacency[b].append(a)
+    found = search_cut(
+        adjacency, [int(x) for x in graph.w[nodes]], floor, ceiling, budget=SEARCH_BUDGET, width=SEARCH_WIDTH
+    )
+    return None if found is None else [nodes[np.asarray(p, dtype=np.int64)] for p in found]
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def search_cut(
+    adjacency: list[list[int]],
+    w: list[int],
+    floor: int,
+    ceiling: int,
+    *,
+    budget: int = 20_000,
+    width: int | None = None,
+) -> list[list[int]] | None:
+    """Cut a connected graph into connected pieces within [floor, ceiling] by backtracking, or None
+    when none was found within ``budget`` candidate pieces.
+
+    Where random spanning trees fail it is mostly because a few large compounds (200-300 households)
+    each need one particular partner; a tree seldom holds all the right pairings at once. This search
+    takes the heaviest node not yet placed (the one with fewest partners), enumerates each connected
+    piece around it within bounds (each exactly once: grow by the frontier, excluding what an earlier
+    branch tried), and keeps a piece only if every connected part left over can still be cut by size
+    (some k with k·floor <= H <= k·ceiling)."""
+    n = len(w)
+    alive = [True] * n
+    spent = 0
+
+    def parts_ok(start_nodes: list[int]) -> bool:
+        seen: set[int] = set()
+        for s in start_nodes:
+            if not alive[s] or s in seen:
+                continue
+            seen.add(s)
+            stack, total = [s], 0
+            while stack:
+                v = stack.pop()
+                total += w[v]
+                for x in adjacency[v]:
+                    if alive[x] and x not in seen:
+                        seen.add(x)
+                        stack.append(x)
+            if -(-total // ceiling) > total // floor:
+                return False
+        return True
+
+    def pieces(v: int):  # connected sets containing v with floor <= weight <= ceiling
+        chosen = [v]
+        banned = {v}
+
+        def grow(total: int, frontier: list[int]):
+            if total >= floor:
+                yield chosen
+            for i, u in enumerate(frontier):  # frontier nodes stay banned: each set is met once
+                if total + w[u] > ceiling:
+                    continue
+                chosen.append(u)
+                fresh = [x for x in adjacency[u] if alive[x] and x not in banned]
+                banned.update(fresh)
+                yield from grow(total + w[u], frontier[i + 1 :] + sorted(fresh, key=lambda x: -w[x]))
+                banned.difference_update(fresh)
+                chosen.pop()
+
+        first = [x for x in adjacency[v] if alive[x]]
+        banned.update(first)
+        yield from grow(w[v], sorted(first, key=lambda x: -w[x]))
+
+    def solve() -> list[list[int]] | None:
+        nonlocal spent
+        left = [v for v in range(n) if alive[v]]
+        if not left:
+            return []
+        v = max(left, key=lambda x: w[x])
+        for tried, piece in enumerate(pieces(v)):
+            if width is not None and tried >= width:
+                break
+            spent += 1
+            if spent > budget:
+                raise _OutOfBudget
+            taken = list(piece)
+            for x in taken:
+                alive[x] = False
+            edge = [y for x in taken for y in adjacency[x] if alive[y]]
+            rest = solve() if parts_ok(edge) else None
+            for x in taken:
+                alive[x] = True
+            if rest is not None:
+                return [taken, *rest]
+        return None
+
+    if max(w) > ceiling:
+        return None
+    try:
+        return solve()
+    except _OutOfBudget:
+        return None

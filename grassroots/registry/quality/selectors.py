@@ -457,7 +457,8 @@ def area_quality(*, scope: Scope, area: Area) -> AreaQuality:
     inside = Scope(area_path=area.path)
     groups = path_groups(inside)
     below = list(
-        Area.objects.filter(inside.path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
+        Area.objects.active()
+        .filter(inside.path_q("path"), level__in=[AreaLevel.COMMUNITY, AreaLevel.GRID])
         .exclude(pk=area.pk)
         .order_by("path")
     )

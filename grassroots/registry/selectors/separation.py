@@ -46,7 +46,7 @@ def separation_counts(*, scope: Scope, area: Area) -> list[GridCounts]:
     if not scope.covers_path(area.path):
         raise NotFound()
     inside = Scope(area_path=area.path)
-    grids = list(Area.objects.in_scope(inside).filter(level=AreaLevel.GRID).order_by("path"))
+    grids = list(Area.objects.grids().in_scope(inside).order_by("path"))
     communities = {a.path: a for a in Area.objects.in_scope(inside).filter(level=AreaLevel.COMMUNITY)} | (
         {area.path: area} if area.level == AreaLevel.COMMUNITY else {}
     )

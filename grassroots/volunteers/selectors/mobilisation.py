@@ -72,7 +72,7 @@ def mobilisable_areas(*, user: Any) -> list[Area]:
     scope = scope_for(user, CAPABILITY)
     if scope.area_path is None:
         return []
-    return list(Area.objects.in_scope(scope).order_by("path"))
+    return list(Area.objects.active().in_scope(scope).order_by("path"))
 
 
 def area_for_mobilisation(*, user: Any, area_id: int) -> Area:

@@ -8,7 +8,7 @@ from django.db.models import F
 
 from grassroots.core.errors import NotFound
 from grassroots.core.scope import Scope
-from grassroots.places.models import Area, AreaLevel, Building, Entrance
+from grassroots.places.models import Area, Building, Entrance
 from grassroots.volunteers.models import BuildingRole, BuildingRoleKind
 
 
@@ -56,7 +56,7 @@ def grids_in_scope(*, scope: Scope) -> list[Area]:
     """The grids a scope may open, for a picker."""
     if scope.area_path is None:
         return []
-    return list(Area.objects.filter(scope.path_q(), level=AreaLevel.GRID).order_by("path"))
+    return list(Area.objects.grids().filter(scope.path_q()).order_by("path"))
 
 
 def _current_roles(scope_q: Scope, **filters: object) -> list[BuildingRole]:
