@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "grassroots.accounts.middleware.ScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "grassroots.accounts.middleware.TwoFactorPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "grassroots.core.middleware.DomainErrorMiddleware",
@@ -153,6 +154,8 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "grassroots.accounts.views.locked_out"
 AXES_VERBOSE = False
+# Staff (every role but resident) must enrol in two-factor login (TOTP) before using the site.
+GRASSROOTS_2FA_REQUIRED = os.environ.get("GRASSROOTS_2FA_REQUIRED", "1" if PRODUCTION else "0") == "1"
 # Lock per account name, as 等保 asks. Locking per IP too would lock a whole street
 # office behind one NAT address after five typos; per-IP rate limits belong in front.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]

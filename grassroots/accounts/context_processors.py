@@ -281,6 +281,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "user_display_name": user.display_name or user.get_username(),
         "scope_label": scope_label(user),
         "capabilities": CAPABILITIES.get(user.role, frozenset()),
+        # Staff may enrol in two-factor login (/accounts/2fa/); residents are never asked.
+        "two_factor_offered": user.role != Role.RESIDENT,
         # Lazy: one COUNT only on pages whose template shows the badge.
         "unread_messages": SimpleLazyObject(lambda: unread_count(user_id=user.pk)),
     }

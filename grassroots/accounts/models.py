@@ -155,3 +155,42 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class TwoFactor(models.Model):
+    """A staff user's TOTP second factor (RFC 6238), kept beside the user rather than on it.
+
+    A row with no ``totp_confirmed_at`` is an enrolment in progress: the secret was shown
+    but no code has proved the authenticator holds it. Resetting deletes the row.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret_cipher = models.BinaryField()  # base32 secret, AES-GCM (accounts.two_factor.SECRET_CONTEXT)
+    created_at = models.DateTimeField()
+    totp_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The time-step of the last accepted code: a code of this step or earlier is refused (replay).
+    last_step = models.BigIntegerField(null=True, blank=True)
+    failed_count = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "两步验证"
+        verbose_name_plural = "两步验证"
+
+    def __str__(self) -> str:
+        return f"{self.user} 两步验证"
+
+
+class RecoveryCode(models.Model):
+    """A one-time recovery code; only its password hash is stored."""
+
+    two_factor = models.ForeignKey(TwoFactor, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=128)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "恢复码"
+        verbose_name_plural = "恢复码"
+
+    def __str__(self) -> str:
+        return f"恢复码 {self.pk}"

@@ -7,8 +7,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from grassroots.accounts import two_factor
 from grassroots.accounts.forms import LoginForm
 from grassroots.accounts.scopes import scope_for
+from grassroots.accounts.views_two_factor import begin_second_step
 from grassroots.audit.services import Actor, actor_of, audit_record
 from grassroots.places import selectors as places
 
@@ -23,6 +25,10 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: Any) -> HttpResponse:
+        user = form.get_user()
+        if two_factor.enrolled(user):
+            # The password was right; the session is logged in only after the code (second page).
+            return begin_second_step(self.request, user, self.get_success_url())
         response = super().form_valid(form)
         audit_record(actor=actor_of(self.request.user, client_ip(self.request)), action="auth.login")
         return response

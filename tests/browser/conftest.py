@@ -52,12 +52,12 @@ def _free_port() -> int:
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     if result.returncode != 0:
         pytest.fail(f"{' '.join(args[1:3])} failed:\n{result.stdout}\n{result.stderr}")
 
 
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

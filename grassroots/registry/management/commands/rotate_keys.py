@@ -40,6 +40,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 
+from grassroots.accounts.models import TwoFactor
+from grassroots.accounts.two_factor import SECRET_CONTEXT as TOTP_SECRET_CONTEXT
 from grassroots.audit.services import Actor, audit_record
 from grassroots.core import crypto
 from grassroots.notify.models import Notification
@@ -66,6 +68,7 @@ SEALED_TABLES = (
     SealedTable(SourceRecord, (("raw_cipher", SOURCE_RECORD_CONTEXT),)),
     SealedTable(Unit, (("contact_phone_cipher", UNIT_PHONE_CONTEXT),)),
     SealedTable(Notification, (("address_cipher", NOTIFY_ADDRESS_CONTEXT),)),
+    SealedTable(TwoFactor, (("secret_cipher", TOTP_SECRET_CONTEXT),)),
 )
 
 
