@@ -604,7 +604,8 @@ def _detach(actor: Actor, record: SourceRecord) -> Person | None:
 @transaction.atomic
 def record_split(*, actor: Actor, scope: Scope, may_review: bool, record: SourceRecord, reason: str) -> SourceRecord:
     """Split a wrongly merged record off its person, and keep it apart from that person for good."""
-    record = SourceRecord.objects.select_for_update().select_related("person").get(pk=record.pk)
+    # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+    record = SourceRecord.objects.select_for_update().get(pk=record.pk)
     person = record.person
     if person is None:
         raise DomainError("这条记录没有归属任何人员，无需拆分。")
