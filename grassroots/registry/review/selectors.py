@@ -17,10 +17,9 @@ from grassroots.core import crypto
 from grassroots.core.errors import NotFound
 from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope
+from grassroots.registry.imports.pipeline import RAW_CONTEXT
 from grassroots.registry.models import LinkRun, PairDecision, RecordPair, RecordStatus, SourceRecord
 from grassroots.registry.services.linking import leaving_default
-
-RAW_CONTEXT = "source_record.raw"
 
 # Splink's comparison levels (gamma) in words; -1 is "nothing to compare" on either side.
 LEVELS: dict[str, tuple[str, dict[int, str]]] = {

@@ -33,6 +33,7 @@ from grassroots.core import clock, crypto
 from grassroots.core.errors import DomainError, Forbidden, NotFound
 from grassroots.core.masking import mask_phone
 from grassroots.core.scope import Scope
+from grassroots.registry.imports.pipeline import RAW_CONTEXT
 from grassroots.registry.models import (
     ChangeOrigin,
     ImportJob,
@@ -58,7 +59,6 @@ from grassroots.registry.services.people import person_refresh_separation
 
 log = logging.getLogger(__name__)
 
-RAW_CONTEXT = "source_record.raw"  # as registry.imports.pipeline writes it
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "linkage" / "default_model.json"
 LINKABLE = (RecordStatus.ACCEPTED, RecordStatus.LINKED, RecordStatus.HELD)
 WITH_PERSON = (RecordStatus.ACCEPTED, RecordStatus.LINKED)
