@@ -209,6 +209,8 @@ def grid_role_assign(
     """Give one of the four grid roles to someone; the previous holder's term ends the day before."""
     if grid.level != AreaLevel.GRID:
         raise DomainError("只能为网格指派网格四员。", field="grid")
+    if grid.retired_at is not None:
+        raise DomainError(f"「{grid.name}」已撤销，不能再指派网格四员。", field="grid")
     if kind not in GridRoleKind.values:
         raise DomainError(f"未知的网格角色“{kind}”。", field="kind")
     if not name.strip():
@@ -229,5 +231,24 @@ def grid_role_assign(
         object_id=assignment.pk,
         area_path=grid.path,
         detail={"kind": kind, "name": assignment.name},
+    )
+    return assignment
+
+
+def grid_role_end(*, actor: Actor, assignment: GridRoleAssignment, until: date, reason: str) -> GridRoleAssignment:
+    """End a current grid-role term on ``until`` (not before it began), audited with the reason."""
+    if assignment.until is not None:
+        raise DomainError(f"{assignment.name}的任期已于{assignment.until:%Y-%m-%d}结束。", code="conflict")
+    if not reason.strip():
+        raise DomainError("请说明结束任期的原因。", field="reason")
+    assignment.until = max(until, assignment.since)
+    assignment.save(update_fields=["until"])
+    audit_record(
+        actor=actor,
+        action="accounts.grid_role.end",
+        object_type="grid_role",
+        object_id=assignment.pk,
+        area_path=assignment.path,
+        detail={"kind": assignment.kind, "name": assignment.name, "reason": reason},
     )
     return assignment

@@ -249,3 +249,31 @@ def test_one_current_holder_is_a_database_constraint(tree):
         GridRoleAssignment.objects.create(
             grid=tree.grid1, path=tree.grid1.path, kind="fire", name="乙", since=date(2025, 6, 1)
         )
+
+
+def test_grid_role_assign_refuses_a_retired_grid(tree):
+    from grassroots.core import clock
+    from grassroots.places.models import Area
+
+    Area.objects.filter(pk=tree.grid1.pk).update(retired_at=clock.now())
+    tree.grid1.refresh_from_db()
+    with pytest.raises(DomainError, match="已撤销，不能再指派网格四员"):
+        services.grid_role_assign(actor=SYSTEM, grid=tree.grid1, kind="police", name="甲", since=date(2025, 1, 1))
+    assert not GridRoleAssignment.objects.filter(grid=tree.grid1).exists()
+
+
+def test_grid_role_end(tree):
+    term = services.grid_role_assign(actor=SYSTEM, grid=tree.grid1, kind="fire", name="甲", since=date(2025, 5, 1))
+    with pytest.raises(DomainError, match="请说明结束任期的原因"):
+        services.grid_role_end(actor=SYSTEM, assignment=term, until=date(2025, 6, 1), reason=" ")
+    # A term never ends before it began.
+    services.grid_role_end(actor=SYSTEM, assignment=term, until=date(2025, 4, 1), reason="调离")
+    term.refresh_from_db()
+    assert term.until == date(2025, 5, 1)
+    entry = AuditEntry.objects.filter(action="accounts.grid_role.end", object_id=str(term.pk)).get()
+    assert entry.detail["reason"] == "调离"
+    with pytest.raises(DomainError, match="任期已于2025-05-01结束"):
+        services.grid_role_end(actor=SYSTEM, assignment=term, until=date(2025, 6, 1), reason="再次")
+    # The grid is free for a new holder the next day.
+    services.grid_role_assign(actor=SYSTEM, grid=tree.grid1, kind="fire", name="乙", since=date(2025, 5, 2))
+    assert verify_chain().ok

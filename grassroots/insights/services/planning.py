@@ -21,6 +21,7 @@ from shapely import transform
 from shapely.geometry import mapping
 
 from grassroots.accounts.models import GridRoleAssignment
+from grassroots.accounts.services import grid_role_end
 from grassroots.audit.services import Actor, actor_of, audit_record
 from grassroots.core import clock
 from grassroots.core.errors import DomainError
@@ -185,17 +186,8 @@ def _retire_emptied(
             continue
         try:
             with transaction.atomic():  # a refusal also undoes the ended terms
-                for row in GridRoleAssignment.objects.filter(grid=grid, until__isnull=True):
-                    row.until = max(today, row.since)
-                    row.save(update_fields=["until"])
-                    audit_record(
-                        actor=actor,
-                        action="accounts.grid_role.end",
-                        object_type="grid_role",
-                        object_id=row.pk,
-                        area_path=grid.path,
-                        detail={"kind": row.kind, "name": row.name, "reason": f"plan proposal {proposal.pk}"},
-                    )
+                for row in GridRoleAssignment.objects.select_for_update().filter(grid=grid, until__isnull=True):
+                    grid_role_end(actor=actor, assignment=row, until=today, reason=f"plan proposal {proposal.pk}")
                 places.area_retire(actor=actor, area=grid, reason=f"网格划分方案{proposal.pk}采纳后已无楼栋")
         except DomainError as error:
             kept.append({"path": grid.path, "name": grid.name, "reason": error.message})
