@@ -36,9 +36,12 @@ ROOT = Path(__file__).resolve().parents[2]
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 ROUNDS = 5
 
-pytestmark = pytest.mark.skipif(
-    not DATABASE_URL.startswith(("postgres://", "postgresql://")), reason="needs DATABASE_URL on PostgreSQL"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not DATABASE_URL.startswith(("postgres://", "postgresql://")), reason="needs DATABASE_URL on PostgreSQL"
+    ),
+    pytest.mark.database_url,
+]
 
 SEED = """
 import json, sys
