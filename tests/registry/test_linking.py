@@ -29,6 +29,7 @@ from grassroots.registry.models import (
 )
 from grassroots.registry.services import id_number_hash
 from grassroots.registry.services.linking import link_held, link_job, pair_decide, record_split
+from grassroots.volunteers.models import Team, Volunteer
 from tests.registry.imports.helpers import csv_bytes, import_file, person_id, source
 
 pytestmark = pytest.mark.django_db
@@ -202,6 +203,57 @@ def test_a_same_answer_merges_two_persons_and_keeps_the_other_number(tree, sourc
     # A later row with the merged-away number finds the same person.
     import_file(csv_bytes([["张三", second, PHONE, "男", ADDRESS, "", "户籍", ""]]), "c2.csv", civil, tree.yushan)
     assert Person.objects.count() == 1 and keep.source_records.count() == 3
+
+
+def _two_numbers_one_person(tree, sources):  # type: ignore[no-untyped-def]
+    """Two persons made from two valid numbers of one man, and the pair the linkage run asks about."""
+    police, civil = sources
+    first, second = person_id(1), make_id_number("320583", date(1980, 5, 17), 21, "M")
+    import_file(csv_bytes([["张三", first, PHONE, "男", ADDRESS, "", "常住", ""]]), "p.csv", police, tree.yushan)
+    job = import_file(csv_bytes([["张三", second, PHONE, "男", ADDRESS, "", "常住", ""]]), "c.csv", civil, tree.yushan)
+    link_job(job=job)
+    a, b = Person.objects.order_by("id")
+    return a, b, RecordPair.objects.get()
+
+
+def _volunteer(person: Person) -> Volunteer:
+    return Volunteer.objects.create(person=person, registered_on=date(2025, 1, 1), path=person.path)
+
+
+def test_a_merge_is_refused_when_both_persons_hold_a_one_to_one_record(tree, sources):
+    a, b, pair = _two_numbers_one_person(tree, sources)
+    _volunteer(a), _volunteer(b)
+    worker = actor_of(tree.users[Role.COMMUNITY_WORKER])
+    with pytest.raises(DomainError, match="两人都有“志愿者”记录，不能自动合并"):
+        pair_decide(
+            actor=worker,
+            scope=Scope(area_path=tree.yushan.path),
+            may_review=True,
+            pair=pair,
+            decision=PairDecision.SAME,
+        )
+    # Nothing of the half-done merge is left: both persons, their records and the open pair stay.
+    assert Person.objects.count() == 2
+    assert a.source_records.count() == 1 and b.source_records.count() == 1
+    assert Volunteer.objects.filter(person=a).exists() and Volunteer.objects.filter(person=b).exists()
+    pair.refresh_from_db()
+    assert pair.decision == ""
+    assert not PersonAlias.objects.exists()
+    assert not AuditEntry.objects.filter(action="registry.linkage.merge").exists()
+
+    # Once one of them is dealt with (here: the duplicate volunteer entry removed), the merge goes through
+    # and the other's relations, a team membership included, move to the person kept.
+    Volunteer.objects.filter(person=b).delete()
+    team = Team.objects.create(
+        name="巡逻队", kind="volunteer", area=tree.yushan, path=tree.yushan.path, formed_on=date(2025, 1, 1)
+    )
+    team.members.add(a, b)
+    pair_decide(
+        actor=worker, scope=Scope(area_path=tree.yushan.path), may_review=True, pair=pair, decision=PairDecision.SAME
+    )
+    keep = Person.objects.get()
+    assert list(team.members.all()) == [keep]
+    assert Volunteer.objects.get().person == keep
 
 
 def test_decisions_are_checked_against_the_scope_and_asked_once(tree, sources):
