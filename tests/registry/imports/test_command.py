@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sqlite3
 import subprocess
@@ -11,6 +12,7 @@ import time
 from datetime import date
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -19,6 +21,12 @@ from grassroots.registry.models import ImportJob, Person, Source, SourceRecord
 from tests.registry.imports.helpers import csv_bytes, person_id
 
 ROOT = Path(__file__).resolve().parents[3]
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+ON_PG = DATABASE_URL.startswith(("postgres://", "postgresql://"))
+
+
+def _pg_url(database: str) -> str:
+    return urlunsplit(urlsplit(DATABASE_URL)._replace(path=f"/{database}"))
 
 
 def test_import_people_inline(tree, tmp_path):
@@ -86,14 +94,31 @@ def _manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedPr
     )
 
 
-@pytest.mark.slow
-def test_sigkill_drill(tmp_path):
+def _query(database_url: str, sql: str) -> object:
+    """One value from the drill's own database, read beside the child process (None if not there yet)."""
+    if database_url.startswith("sqlite:///"):
+        try:
+            with sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=5) as conn:
+                row = conn.execute(sql).fetchone()
+        except sqlite3.OperationalError:
+            return None
+    else:
+        import psycopg
+
+        try:
+            with psycopg.connect(database_url, connect_timeout=5) as conn:
+                row = conn.execute(sql).fetchone()
+        except psycopg.errors.UndefinedTable:
+            return None
+    return row[0] if row else None
+
+
+def _drill(tmp_path: Path, database_url: str) -> None:
     """Kill the import mid-way, rerun it: every row once, every valid ID one person, audit intact."""
-    db = tmp_path / "drill.sqlite3"
     env = {
         **os.environ,
         "GRASSROOTS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{db}",
+        "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONPATH": str(ROOT),
     }
@@ -118,16 +143,11 @@ def test_sigkill_drill(tmp_path):
 
     command = [sys.executable, "manage.py", "import_people", str(path), "--source", "police", "--area", "3205.320583"]
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     processed = 0
-    while time.monotonic() < deadline and processed == 0:
+    while time.monotonic() < deadline and not processed:
         time.sleep(0.05)
-        try:
-            with sqlite3.connect(db, timeout=5) as conn:
-                found = conn.execute("SELECT processed_rows FROM registry_importjob").fetchone()
-            processed = found[0] if found else 0
-        except sqlite3.OperationalError:
-            continue
+        processed = int(_query(database_url, "SELECT processed_rows FROM registry_importjob") or 0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert 0 < processed < total, "the import finished before it could be killed"
@@ -135,12 +155,34 @@ def test_sigkill_drill(tmp_path):
     rerun = _manage(env, *command[2:])
     assert rerun.returncode == 0, rerun.stderr
 
-    with sqlite3.connect(db) as conn:
-        q = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-        assert q("SELECT COUNT(*) FROM registry_sourcerecord") == total
-        assert q("SELECT COUNT(DISTINCT row_number) FROM registry_sourcerecord") == total
-        assert q("SELECT COUNT(*) FROM registry_person") == len(valid_ids)
-        assert q("SELECT status || ':' || processed_rows FROM registry_importjob") == f"done:{total}"
-        assert q("SELECT COUNT(*) FROM registry_importjob") == 1
+    def q(sql: str) -> object:
+        return _query(database_url, sql)
+
+    assert q("SELECT COUNT(*) FROM registry_sourcerecord") == total
+    assert q("SELECT COUNT(DISTINCT row_number) FROM registry_sourcerecord") == total
+    assert q("SELECT COUNT(*) FROM registry_person") == len(valid_ids)
+    assert q("SELECT status || ':' || processed_rows FROM registry_importjob") == f"done:{total}"
+    assert q("SELECT COUNT(*) FROM registry_importjob") == 1
     verify = _manage(env, "verify_audit")
     assert verify.returncode == 0, verify.stderr
+
+
+@pytest.mark.slow
+def test_sigkill_drill_sqlite(tmp_path):
+    _drill(tmp_path, f"sqlite:///{tmp_path / 'drill.sqlite3'}")
+
+
+@pytest.mark.slow
+@pytest.mark.database_url
+@pytest.mark.skipif(not ON_PG, reason="needs DATABASE_URL on PostgreSQL")
+def test_sigkill_drill_postgres(tmp_path):
+    import psycopg
+
+    database = f"grassroots_importkill_{secrets.token_hex(4)}"
+    with psycopg.connect(_pg_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{database}"')
+    try:
+        _drill(tmp_path, _pg_url(database))
+    finally:
+        with psycopg.connect(_pg_url("postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
