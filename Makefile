@@ -49,7 +49,7 @@ demo: $(VENV)/.base assets var/.demo-$(HOUSEHOLDS)-$(SEED)
 	$(PY) manage.py serve --port $(PORT)
 
 test: $(VENV)/.dev assets system-deps
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 check: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
