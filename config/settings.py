@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # see "security headers" below
+    "grassroots.core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -79,7 +81,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "grassroots.accounts.middleware.ScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "grassroots.accounts.middleware.AbsoluteSessionMiddleware",  # passwords and sessions
     "grassroots.accounts.middleware.TwoFactorPolicyMiddleware",
+    "grassroots.accounts.middleware.PasswordExpiryMiddleware",  # passwords and sessions
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "grassroots.core.middleware.DomainErrorMiddleware",
@@ -129,6 +133,27 @@ TASKS = {
     }
 }
 
+# --- cache ---
+# Embedded default: memory of each process, enough for one web process. Several web processes
+# (gunicorn workers, more machines) must share one cache, or each keeps its own copy of cached
+# pages and counters: GRASSROOTS_CACHE_URL=redis://127.0.0.1:6379/0 (needs the `redis` package).
+CACHE_URL = os.environ.get("GRASSROOTS_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": os.environ.get("GRASSROOTS_CACHE_KEY_PREFIX", "grassroots"),
+            # A stalled Redis must fail a request in a second, not hold a worker until gunicorn kills it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured("GRASSROOTS_CACHE_URL must be a redis://, rediss:// or unix:// URL")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "grassroots"}}
+# --- end cache ---
+
 # --- Accounts, passwords, sessions, lockout -------------------------------
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -137,11 +162,6 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-]
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -159,14 +179,73 @@ GRASSROOTS_2FA_REQUIRED = os.environ.get("GRASSROOTS_2FA_REQUIRED", "1" if PRODU
 # Lock per account name, as 等保 asks. Locking per IP too would lock a whole street
 # office behind one NAT address after five typos; per-IP rate limits belong in front.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# --- passwords and sessions ---
+# Password policy profile (docs/operations.md, "Passwords and sessions"): "dengbao" (等保 level 3:
+# >= 8 characters, 3 of 4 character classes, last 5 not reused, 90-day expiry) or "asvs" (OWASP
+# ASVS L2: >= 12 characters, no composition rules, common/breached list, no expiry).
+from grassroots.accounts.password_profiles import validators_for  # noqa: E402
+
+GRASSROOTS_PASSWORD_PROFILE = os.environ.get("GRASSROOTS_PASSWORD_PROFILE", "dengbao")
+# An extra local list of refused passwords (one a line, plain or .gz), e.g. from a breach corpus.
+GRASSROOTS_PASSWORD_BLOCKLIST = os.environ.get("GRASSROOTS_PASSWORD_BLOCKLIST", "")
+AUTH_PASSWORD_VALIDATORS = validators_for(GRASSROOTS_PASSWORD_PROFILE, blocklist_path=GRASSROOTS_PASSWORD_BLOCKLIST)
 # Idle sessions end after 30 minutes: the cookie is renewed on every request.
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
+# And 12 hours after login whatever the activity (grassroots.accounts.middleware.AbsoluteSessionMiddleware).
+GRASSROOTS_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("GRASSROOTS_SESSION_ABSOLUTE_SECONDS", "43200"))
+# --- end passwords and sessions ---
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+
+# --- security headers ---
+# Content-Security-Policy (django-csp): scripts and <style> blocks only from our origin or carrying
+# the per-request nonce (`nonce="{{ request.csp_nonce }}"`); no inline handlers, no eval.
+# style-src-attr allows style="" attributes: ECharts writes its tooltips as HTML with style
+# attributes (markers, margins), and our templates draw progress bars with style="width: N%".
+# Attribute styles cannot load anything (img-src/font-src stay 'self') nor select other elements.
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+# Browser features: the camera (photos on reports) and location (where a problem is) for our
+# own pages only; everything else off (grassroots.core.middleware.SecurityHeadersMiddleware).
+PERMISSIONS_POLICY = {
+    "camera": ["self"],
+    "geolocation": ["self"],
+    "fullscreen": ["self"],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "hid": [],
+    "midi": [],
+    "accelerometer": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "display-capture": [],
+    "autoplay": [],
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # --- Language and time ------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -209,6 +288,25 @@ KEYS_FILE = Path(os.environ.get("GRASSROOTS_KEYS_FILE", VAR_DIR / "keys.json"))
 # Or the same JSON in an environment variable (wins over the file; rotation then needs the file).
 KEYS_JSON = os.environ.get("GRASSROOTS_KEYS_JSON", "")
 
+# --- backup and restore ---
+# The backup key (base64 of 32 bytes) is NOT a personal-data key: keep it away from the server.
+# `manage.py backup --generate-key FILE` makes one (docs/operations.md, "Backup and restore").
+BACKUP_KEY = os.environ.get("GRASSROOTS_BACKUP_KEY", "")
+BACKUP_KEY_FILE = os.environ.get("GRASSROOTS_BACKUP_KEY_FILE", "")
+BACKUP_DIR = Path(os.environ.get("GRASSROOTS_BACKUP_DIR", VAR_DIR / "backups"))
+
+# --- audit retention ---
+# Days to keep audit entries by class (grassroots/audit/retention.py), e.g.
+# GRASSROOTS_AUDIT_RETENTION_DAYS="access=365,processing=1095,export=1825". Values below the legal
+# minimums (access 180, processing and export 1095) make `manage.py audit_purge` refuse to run.
+GRASSROOTS_AUDIT_RETENTION_DAYS = {
+    key.strip(): value.strip()
+    for key, _, value in (
+        item.partition("=") for item in os.environ.get("GRASSROOTS_AUDIT_RETENTION_DAYS", "").split(",") if item.strip()
+    )
+}
+# --- end audit retention ---
+
 # --- Notifications (grassroots.notify) ----------------------------------------
 # Default channel for notify() without one: "console" logs, and the outbox row is the in-app message.
 NOTIFY_DEFAULT_CHANNEL = os.environ.get("GRASSROOTS_NOTIFY_DEFAULT_CHANNEL", "console")
@@ -231,6 +329,29 @@ NOTIFY_BACKOFF_JITTER = float(os.environ.get("GRASSROOTS_NOTIFY_BACKOFF_JITTER",
 NOTIFY_SENDING_TIMEOUT_SECONDS = float(os.environ.get("GRASSROOTS_NOTIFY_SENDING_TIMEOUT_SECONDS", "300"))
 NOTIFY_BATCH_SIZE = int(os.environ.get("GRASSROOTS_NOTIFY_BATCH_SIZE", "100"))
 
+# --- rate limits and SMS codes ---
+# Per client IP (Open311 POSTs: per API key), counted in the default cache (share it between
+# processes with GRASSROOTS_CACHE_URL): "count/seconds" pairs, comma-separated, all must hold;
+# "off" disables one. Refusals are HTTP 429 (a Chinese page, or a JSON error for APIs).
+GRASSROOTS_RATE_LIMITS = {
+    "report": os.environ.get("GRASSROOTS_RATE_LIMIT_REPORT", "10/60,60/3600"),  # resident H5 and QR reports
+    "open311": os.environ.get("GRASSROOTS_RATE_LIMIT_OPEN311", "30/60"),  # Open311 POST requests
+    "login": os.environ.get("GRASSROOTS_RATE_LIMIT_LOGIN", "20/60"),  # password and SMS-code login POSTs
+    "sms_send": os.environ.get("GRASSROOTS_RATE_LIMIT_SMS_SEND", "20/3600"),  # SMS code requests
+    "propose": os.environ.get("GRASSROOTS_RATE_LIMIT_PROPOSE", "5/60,30/3600"),  # residents' topic proposals
+}
+# SMS login codes per number, counted from the database (exact, across processes): 1 a minute,
+# 5 an hour, 10 a day.
+GRASSROOTS_SMS_LIMITS = os.environ.get("GRASSROOTS_SMS_LIMITS", "1/60,5/3600,10/86400")
+# The notify channel of SMS codes: "sms" (the gateway) once GRASSROOTS_NOTIFY_SMS_URL is set,
+# else "console" (development: the code is logged when DEBUG is on).
+GRASSROOTS_SMS_CODE_CHANNEL = os.environ.get("GRASSROOTS_SMS_CODE_CHANNEL", "sms" if NOTIFY_SMS_URL else "console")
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated),
+# e.g. "127.0.0.1,10.0.0.0/8". Empty: the client is REMOTE_ADDR.
+GRASSROOTS_TRUSTED_PROXIES = [
+    p.strip() for p in os.environ.get("GRASSROOTS_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+
 # --- Logging (English, for operators) ----------------------------------------
 LOGGING = {
     "version": 1,
@@ -247,4 +368,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
+    # __Host- cookies: the browser keeps them only if Secure, Path=/ and without Domain, so a
+    # sibling subdomain cannot plant or overwrite them. Needs HTTPS, hence production only.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+    # Only the server reads the CSRF cookie (forms carry the token), so scripts need not.
+    CSRF_COOKIE_HTTPONLY = True

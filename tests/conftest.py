@@ -37,6 +37,16 @@ def _fast_passwords(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # Rate-limit counters (grassroots.core.ratelimit) live in the cache: one test's logins and
+    # reports must not use up the next one's budget.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 pytest_plugins = ["tests.factories"]
 
 # Fixtures through which a test reaches the database configured by DATABASE_URL. (Not

@@ -124,6 +124,7 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
                 "cases.h5",
                 "按准入清单查询社区能否开具某项证明、挂牌或承担某项工作",
             ),
+            ("我的个人信息", "cases:h5_data_requests", "cases.h5", "查阅、复制、更正或删除平台保存的我的个人信息"),
             ("办事指南维护", "engage:guides", "engage.view", "按类别维护政务服务事项，可从表格导入"),
             (
                 "社区工作准入",
@@ -187,6 +188,12 @@ SECTIONS: list[tuple[str, list[Entry]]] = [
             ("比对核查", "review:queue", "registry.review", "自动比对拿不准的记录由人工判断是否同一人，拆分错误合并"),
             ("地址核对", "addresses:list", "registry.review", "导入时未能对应到房屋的地址，指定房屋后自动记住"),
             ("数据质量", "quality:quality", "registry.quality", "去重率、信息完整率随时间的变化，按来源部门和网格"),
+            (
+                "个人信息请求",
+                "registry:subject_requests",
+                "registry.subject_requests",
+                "居民查阅复制、更正、删除个人信息的请求，15个工作日内答复，超期标红",
+            ),
         ],
     ),
     (
@@ -216,6 +223,7 @@ NEEDS_HOME_COMMUNITY = frozenset(
         "engage:h5_guides",
         "engage:h5_admission",
         "estates:h5_surveys",
+        "cases:h5_data_requests",
     }
 )
 # Up to this many links fit on one bar (a phone scrolls it); more are grouped by section.

@@ -40,3 +40,33 @@ class TwoFactorDisableForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
         error_messages={"required": "请输入验证码。"},
     )
+
+
+class PasswordChangeForm(forms.Form):
+    """Old password and the new one twice; the policy itself is checked by ``passwords.password_change``."""
+
+    old_password = forms.CharField(
+        label="原密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+        error_messages={"required": "请输入原密码。"},
+    )
+    new_password1 = forms.CharField(
+        label="新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请输入新密码。"},
+    )
+    new_password2 = forms.CharField(
+        label="再次输入新密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        error_messages={"required": "请再次输入新密码。"},
+    )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", "两次输入的新密码不一致。")
+        return data

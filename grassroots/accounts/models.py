@@ -56,10 +56,21 @@ class User(AbstractUser):
     area = models.ForeignKey(Area, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     display_name = models.CharField("姓名", max_length=50, blank=True)
+    # A resident's mobile number, for SMS-code login (accounts.sms): sealed like registry phones,
+    # found by its keyed hash (one account per number), shown masked.
+    phone_cipher = models.BinaryField(null=True, blank=True, editable=False)
+    phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    phone_masked = models.CharField("手机号", max_length=11, blank=True, editable=False)
+    # Stamped by passwords.PasswordAgeValidator whenever the password is set; null: never recorded
+    # (read as date_joined). Accounts that existed before were stamped by migration passwords_sessions.
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True)
 
     class Meta:
         verbose_name = "用户"
         verbose_name_plural = "用户"
+        constraints = [
+            models.UniqueConstraint(fields=["phone_hash"], condition=~models.Q(phone_hash=""), name="user_phone_unique")
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -194,3 +205,68 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"恢复码 {self.pk}"
+
+
+class SmsCode(models.Model):
+    """One SMS login code asked for a number, whether or not a resident has that number.
+
+    The rows are also the count the per-number send limits read (1 a minute, 5 an hour, 10 a
+    day), so they hold across processes and restarts. A number no resident has gets a row
+    too (``user`` empty, nothing sent): its answers and limits are those of a known number.
+    """
+
+    phone_hash = models.CharField(max_length=64)  # keyed hash of the number (accounts.sms.PHONE_CONTEXT)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    code_hash = models.CharField(max_length=64)  # keyed hash of the row's salt and the code
+    salt = models.CharField(max_length=32)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)  # wrong codes tried against this row
+    used_at = models.DateTimeField(null=True, blank=True)  # signed in with it, or voided
+    ip = models.CharField(max_length=45, blank=True)
+
+    class Meta:
+        verbose_name = "短信验证码"
+        verbose_name_plural = "短信验证码"
+        indexes = [
+            models.Index(fields=["phone_hash", "sent_at"], name="smscode_phone_sent"),
+            models.Index(fields=["sent_at"], name="smscode_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"短信验证码 {self.pk}"
+
+
+class PasswordHistory(models.Model):
+    """One of an account's recent password hashes (never the password), kept to the profile's last N."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)  # the hash, as in User.password
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "历史密码"
+        verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d}"
+
+
+class UserSession(models.Model):
+    """Which sessions an account holds, written at login, so they can all be ended at once.
+
+    The session engine stays the source of truth: a row whose session has gone is harmless and is
+    pruned at the account's next login.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="login_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "登录会话"
+        verbose_name_plural = "登录会话"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.session_key[:6]}…"

@@ -13,6 +13,7 @@ from grassroots.core.scope import Scope
 # registry.export_plain: plaintext xlsx with a reason; registry.visit: record household visits.
 # registry.review: decide record linkage's uncertain pairs, split a wrong merge, place unmatched addresses;
 # registry.quality: the data-quality page (aggregates only, no personal data).
+# registry.subject_requests: answer residents' personal-information requests (copy, correction, deletion).
 # cases.report: raise a case in one's area; cases.view: see the cases of one's area; cases.handle: triage and handle
 # as a community; cases.dispatch: whistle and arbitrate as a subdistrict; cases.department: a department's inbox.
 # party.view / party.manage: organisations, members, check-ins, services, alliances; volunteers.view /
@@ -50,6 +51,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.visit",
             "registry.review",
             "registry.quality",
+            "registry.subject_requests",
             "cases.report",
             "cases.view",
             "cases.handle",
@@ -75,6 +77,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.export",
             "registry.review",
             "registry.quality",
+            "registry.subject_requests",
             "cases.view",
             "cases.dispatch",
             "party.view",
@@ -129,6 +132,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "registry.visit",
             "registry.review",
             "registry.quality",
+            "registry.subject_requests",
             "cases.report",
             "cases.view",
             "cases.handle",

@@ -10,6 +10,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from grassroots.accounts import sessions
 from grassroots.accounts.models import (
     ROLE_SCOPE_LEVEL,
     ApiToken,
@@ -125,6 +126,7 @@ def user_deactivate(*, actor: Actor, user: User, reason: str) -> User:
     user.is_active = False
     user.save(update_fields=["is_active"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=clock.now())
+    sessions.end_sessions(user)  # signed-in browsers too, not only machine clients
     audit_record(
         actor=actor, action="accounts.user.deactivate", object_type="user", object_id=user.pk, detail={"reason": reason}
     )

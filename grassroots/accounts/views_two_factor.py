@@ -19,6 +19,7 @@ from grassroots.accounts.forms import TwoFactorCodeForm, TwoFactorDisableForm
 from grassroots.accounts.models import User
 from grassroots.audit.services import Actor, actor_of, audit_record
 from grassroots.core import clock
+from grassroots.core.client_ip import client_ip
 from grassroots.core.errors import DomainError, Forbidden
 
 # Between the password and the code the session holds only this signed, dated note, never a login.
@@ -28,7 +29,7 @@ PENDING_MAX_AGE = 5 * 60
 
 
 def _ip(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return client_ip(request)
 
 
 def begin_second_step(request: HttpRequest, user: User, next_url: str) -> HttpResponse:

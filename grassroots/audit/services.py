@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 
-from grassroots.audit.models import AuditEntry
+from grassroots.audit.models import AuditCheckpoint, AuditEntry
 from grassroots.core import clock
 
 GENESIS = "0" * 64
@@ -67,6 +67,22 @@ def _to_jsonable(detail: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _chain_head() -> tuple[int, str]:
+    """The seq and hash the next entry links to: the newest row, else the latest checkpoint."""
+    last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+    if last is not None:
+        return last.seq, last.hash
+    # Every row was purged into an archive: the chain goes on from the checkpoint, never restarts.
+    checkpoint = latest_checkpoint()
+    if checkpoint is not None:
+        return checkpoint.last_seq, checkpoint.last_hash
+    return 0, GENESIS
+
+
+def latest_checkpoint() -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.order_by("-last_seq").first()
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -84,9 +100,9 @@ def audit_record(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
         # On SQLite the IMMEDIATE transaction already holds the single write lock.
-        last = AuditEntry.objects.order_by("-seq").only("seq", "hash").first()
+        last_seq, last_hash = _chain_head()
         entry = AuditEntry(
-            seq=(last.seq + 1) if last else 1,
+            seq=last_seq + 1,
             at=when,
             actor_id=actor.id,
             actor_label=actor.label[:150],
@@ -96,7 +112,7 @@ def audit_record(
             area_path=area_path,
             ip=actor.ip[:45],
             detail=_to_jsonable(detail or {}),
-            prev_hash=last.hash if last else GENESIS,
+            prev_hash=last_hash,
         )
         entry.hash = compute_hash(entry.prev_hash, entry)
         entry.save(force_insert=True)
@@ -125,29 +141,47 @@ class ChainReport:
     checked: int
     broken_at: int | None  # seq of the first entry whose link fails
     reason: str = ""
+    start_seq: int = 1  # the first live seq checked: after a retention purge, the checkpoint's last_seq + 1
 
     @property
     def ok(self) -> bool:
         return self.broken_at is None
 
 
+def _checkpoints_report() -> tuple[int, str, ChainReport | None]:
+    """Where live verification starts, after checking that the checkpoints continue each other."""
+    prev_seq, prev_hash = 0, GENESIS
+    for checkpoint in AuditCheckpoint.objects.order_by("last_seq"):
+        if checkpoint.first_seq != prev_seq + 1 or checkpoint.first_prev_hash != prev_hash:
+            reason = f"checkpoint #{checkpoint.first_seq}-#{checkpoint.last_seq} does not continue the previous one"
+            return prev_seq, prev_hash, ChainReport(0, checkpoint.first_seq, reason, prev_seq + 1)
+        prev_seq, prev_hash = checkpoint.last_seq, checkpoint.last_hash
+    return prev_seq, prev_hash, None
+
+
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the log in order and report the first broken link."""
-    prev_hash = GENESIS
-    expected_seq = 1
+    """Walk the live log in order from the latest checkpoint and report the first broken link.
+
+    Rows before the checkpoint were archived by a retention purge; ``verify_archive`` checks
+    those files, and the checkpoint's ``last_hash`` (checked against the row by the database
+    when it was written) is where the live chain must continue.
+    """
+    last_seq, prev_hash, broken = _checkpoints_report()
+    if broken is not None:
+        return broken
+    start = expected_seq = last_seq + 1
     checked = 0
-    last_seq = 0
     while True:
         rows = list(AuditEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
         if not rows:
-            return ChainReport(checked=checked, broken_at=None)
+            return ChainReport(checked=checked, broken_at=None, start_seq=start)
         for entry in rows:
             if entry.seq != expected_seq:
-                return ChainReport(checked, expected_seq, f"entry #{expected_seq} is missing")
+                return ChainReport(checked, expected_seq, f"entry #{expected_seq} is missing", start)
             if entry.prev_hash != prev_hash:
-                return ChainReport(checked, entry.seq, "prev_hash does not match the previous entry")
+                return ChainReport(checked, entry.seq, "prev_hash does not match the previous entry", start)
             if compute_hash(prev_hash, entry) != entry.hash:
-                return ChainReport(checked, entry.seq, "content does not match its hash")
+                return ChainReport(checked, entry.seq, "content does not match its hash", start)
             prev_hash = entry.hash
             expected_seq += 1
             checked += 1

@@ -18,6 +18,7 @@ from grassroots.cases.models import Case, CasePhoto, Category
 from grassroots.cases.schemas import ActIn, CaseDetailOut, CaseIn, CasePageOut, PhotoOut, SubmittedOut
 from grassroots.cases.services.photos import photo_upload
 from grassroots.cases.workflow import Action, CaseState, Command, Rating, Role
+from grassroots.core.api_errors import ERRORS, ErrorOut
 from grassroots.core.errors import DomainError, Forbidden
 from grassroots.core.scope import Scope
 from grassroots.places import selectors as places
@@ -53,7 +54,9 @@ def _case_out(case: Case) -> dict[str, Any]:
     }
 
 
-@router.post("/photos", response={201: PhotoOut}, summary="Upload one photo (JPEG/PNG/WebP ≤ 10 MB; metadata removed)")
+@router.post(
+    "/photos", response={201: PhotoOut, **ERRORS}, summary="Upload one photo (JPEG/PNG/WebP ≤ 10 MB; metadata removed)"
+)
 def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     user: Any = request.user
     if not selectors.acting_roles(user):
@@ -73,7 +76,9 @@ def _photo_out(photo: CasePhoto) -> dict[str, Any]:
 
 
 @router.post(
-    "/", response={201: SubmittedOut}, summary="Report a problem (the grid is found from the point or building)"
+    "/",
+    response={201: SubmittedOut, **ERRORS},
+    summary="Report a problem (the grid is found from the point or building)",
 )
 def submit(request: HttpRequest, body: CaseIn) -> Status[dict[str, Any]]:
     user: Any = request.user
@@ -119,7 +124,7 @@ class ListQuery(Schema):
     offset: int = 0
 
 
-@router.get("/", response=CasePageOut, summary="The caller's cases, newest first")
+@router.get("/", response={200: CasePageOut, **ERRORS}, summary="The caller's cases, newest first")
 def list_cases(request: HttpRequest, q: Query[ListQuery]) -> dict[str, Any]:
     limit, offset = max(1, min(q.limit, 200)), max(0, q.offset)
     page = selectors.case_list(
@@ -171,7 +176,9 @@ def _detail(user: Any, case: Case) -> dict[str, Any]:
     return data
 
 
-@router.get("/{case_id}", response=CaseDetailOut, summary="One case with its timeline and the caller's actions")
+@router.get(
+    "/{case_id}", response={200: CaseDetailOut, **ERRORS}, summary="One case with its timeline and the caller's actions"
+)
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return _detail(request.user, selectors.case_get(user=request.user, case_id=case_id))
 
@@ -183,7 +190,11 @@ def _choice(enum: Any, value: str, field: str) -> Any:
         raise DomainError(f"无效的取值“{value}”。", field=field) from None
 
 
-@router.post("/{case_id}/actions", response=CaseDetailOut, summary="One step of the loop (409 when someone was faster)")
+@router.post(
+    "/{case_id}/actions",
+    response={200: CaseDetailOut, 409: ErrorOut, **ERRORS},
+    summary="One step of the loop (409 when someone was faster)",
+)
 def act(request: HttpRequest, case_id: int, body: ActIn) -> dict[str, Any]:
     user = request.user
     roles = selectors.acting_roles(user)

@@ -32,6 +32,7 @@ from grassroots.cases.services.hotline import BuildingIndex
 from grassroots.cases.workflow import TZ, CaseState
 from grassroots.core import clock
 from grassroots.core.errors import DomainError
+from grassroots.core.ratelimit import Refusal, ip_key, rate_limit
 from grassroots.core.scope import Scope
 from grassroots.places.models import Building
 
@@ -252,7 +253,18 @@ def _filtered(params: Any) -> Any:
     return rows
 
 
+def _client_key(request: HttpRequest) -> str:
+    # Per API key, so one busy client does not use up another's budget behind the same proxy.
+    api_key = request.POST.get("api_key", "").strip()
+    return f"key:{api_key}" if api_key else ip_key(request)
+
+
+def _rate_limited(request: HttpRequest, refusal: Refusal, *args: Any, fmt: str = "json", **kwargs: Any) -> HttpResponse:
+    return error(fmt, 429, f"Too many requests: try again in {refusal.retry_after} seconds.")
+
+
 @csrf_exempt
+@rate_limit("open311", key=_client_key, respond=_rate_limited)
 @endpoint
 def requests_collection(request: HttpRequest, *, fmt: str) -> HttpResponse:
     _method(request, "GET", "HEAD", "POST")

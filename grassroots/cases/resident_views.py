@@ -31,6 +31,7 @@ from grassroots.cases.resident_forms import CancelForm, RatingForm, ReportForm
 from grassroots.cases.services.photos import photo_upload
 from grassroots.cases.workflow import MAX_PHOTOS, Action, CaseState, Command, Rating, Role
 from grassroots.core.errors import DomainError, Forbidden, NotFound
+from grassroots.core.ratelimit import rate_limit
 from grassroots.core.scope import Scope
 from grassroots.places import selectors as places
 from grassroots.places.models import Building, Entrance
@@ -136,6 +137,7 @@ def _upload_photos(user: Any, files: list[UploadedFile], kept: int) -> tuple[lis
 
 
 @login_required
+@rate_limit("report")
 def h5_report(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     if not selectors.may_report(user):

@@ -52,8 +52,13 @@ def reason_field(label: str = "原因") -> forms.CharField:
     )
 
 
-def active_departments() -> Any:
-    return Department.objects.filter(is_active=True).order_by("path", "name")
+def active_departments(covering: str | None = None) -> Any:
+    """Active departments; with ``covering``, only those whose area holds that path (a case's)."""
+    found = Department.objects.filter(is_active=True)
+    if covering is not None:
+        parts = covering.split(".")
+        found = found.filter(path__in=[".".join(parts[: i + 1]) for i in range(len(parts))])
+    return found.order_by("path", "name")
 
 
 # Which inputs each step asks for (beyond the hidden fields every step form has).
@@ -106,6 +111,7 @@ class ActionForm(forms.Form):
         version: int,
         departments: Iterable[int] = (),
         category: int | None = None,
+        case_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("initial", {})
@@ -127,7 +133,8 @@ class ActionForm(forms.Form):
         if action in DEPARTMENT_ACTIONS:
             self.fields["departments"] = forms.ModelMultipleChoiceField(
                 label="承办部门",
-                queryset=active_departments(),
+                # A department receives cases within its own area only: never offer another district's.
+                queryset=active_departments(case_path),
                 widget=forms.CheckboxSelectMultiple,
                 initial=list(departments),
                 error_messages={"required": "请选择承办部门。"},

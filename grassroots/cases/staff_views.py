@@ -128,7 +128,12 @@ def _forms(user: Any, case: Case, bound: ActionForm | None) -> list[ActionForm]:
             departments = [d.pk for d in duty.departments] if duty else []
         result.append(
             ActionForm(
-                action=action, role=role, version=case.version, departments=departments, category=case.category_id
+                action=action,
+                role=role,
+                version=case.version,
+                departments=departments,
+                category=case.category_id,
+                case_path=case.path,
             )
         )
     return result
@@ -230,7 +235,7 @@ def _act(request: HttpRequest, case: Case, now: datetime) -> HttpResponse:
         return _render_case(request, case, now, status=409)
     if (role, action) not in _offered(user, case):
         raise Forbidden(f"您现在不能对该案件执行「{ACTION_LABELS[action]}」。")
-    form = ActionForm(request.POST, request.FILES, action=action, role=role, version=case.version)
+    form = ActionForm(request.POST, request.FILES, action=action, role=role, version=case.version, case_path=case.path)
     if not form.is_valid():
         return _render_case(request, case, now, bound=form, status=400)
     data = form.cleaned_data

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -31,3 +32,30 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return render(request, "400.html", {"message": exception.message}, status=400)
         return None
+
+
+def permissions_policy_header(policy: dict[str, list[str]]) -> str:
+    """``{"camera": ["self"], "usb": []}`` → ``camera=(self), usb=()``; origins other than self are quoted."""
+    parts = []
+    for feature, origins in policy.items():
+        allow = " ".join(o if o in ("self", "*") else f'"{o}"' for o in origins)
+        parts.append(f"{feature}=({allow})")
+    return ", ".join(parts)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django's SecurityMiddleware and django-csp do not set: Permissions-Policy.
+
+    The value is built once from ``settings.PERMISSIONS_POLICY``; a view that sets the header
+    itself keeps its own.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.permissions_policy = permissions_policy_header(getattr(settings, "PERMISSIONS_POLICY", {}))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.permissions_policy:
+            response.headers.setdefault("Permissions-Policy", self.permissions_policy)
+        return response

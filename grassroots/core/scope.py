@@ -71,7 +71,9 @@ class Scope:
         if self.area_path is None:
             return Q(pk__in=[])
         if self.area_path == "":
-            return Q()
+            # Not Q(): an empty Q vanishes when combined, so ``path_q() | Q(other)`` would narrow
+            # the whole tree down to ``other``. NOT(nothing) matches every row and adds no SQL.
+            return ~Q(pk__in=[])
         return Q(**{field: self.area_path}) | Q(**{f"{field}__path_startswith": self.area_path + "."})
 
 

@@ -23,6 +23,7 @@ from grassroots.accounts.decorators import capability_required
 from grassroots.accounts.scopes import can
 from grassroots.core import clock
 from grassroots.core.errors import DomainError, Forbidden, NotFound
+from grassroots.core.uploads import read_upload
 from grassroots.engage.models import AdmissionItem, AdmissionKind
 from grassroots.engage.selectors import centres as centre_reads
 from grassroots.engage.selectors import guide as reads
@@ -283,7 +284,7 @@ def guide_import(request: HttpRequest) -> HttpResponse:
         area = _area(user, form.cleaned_data["area"])
         upload = form.cleaned_data["file"]
         try:
-            rows = guide_service.read_guide_rows(upload.read(), upload.name or "")
+            rows = guide_service.read_guide_rows(read_upload(upload), upload.name or "")
         except DomainError as error:
             form.add_error("file", error.message)
         else:

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from grassroots.accounts.decorators import capability_required
 from grassroots.core.errors import DomainError, Forbidden
+from grassroots.core.ratelimit import rate_limit
 from grassroots.engage import services
 from grassroots.engage.forms import CommentForm, ProposeForm, ReviewForm
 from grassroots.engage.models import Comment, Review, TopicPhoto
@@ -84,6 +85,7 @@ def _place_choices(community: Area) -> tuple[list[tuple[int, str]], list[tuple[i
 
 
 @h5_required
+@rate_limit("propose")
 def h5_propose(request: HttpRequest) -> HttpResponse:
     community = _community(request)
     grids, buildings = _place_choices(community)

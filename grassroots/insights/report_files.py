@@ -8,6 +8,7 @@ formula). Every file made is audited as an export.
 from __future__ import annotations
 
 import io
+import re
 import threading
 from typing import Any
 
@@ -124,6 +125,9 @@ def report_xlsx(*, actor: Actor, report: MonthlyReport) -> bytes:
 # --- charts and PDF --------------------------------------------------------------------------------
 
 
+_SVG_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL)
+
+
 def _svg(draw: Any, size: tuple[float, float]) -> str:
     import matplotlib
 
@@ -140,7 +144,9 @@ def _svg(draw: Any, size: tuple[float, float]) -> str:
         finally:
             plt.close(fig)
     text = out.getvalue()
-    return text[text.index("<svg") :]  # drop the XML prologue: the SVG goes inline in HTML
+    # Drop the XML prologue (the SVG goes inline in HTML) and matplotlib's <style> element, which the
+    # Content-Security-Policy blocks without a nonce; its rule is in insights/_report_style.html.
+    return _SVG_STYLE.sub("", text[text.index("<svg") :])
 
 
 def charts(report: MonthlyReport) -> dict[str, str]:

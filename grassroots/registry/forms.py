@@ -12,7 +12,9 @@ from django import forms
 from django.core.files.uploadedfile import UploadedFile
 from openpyxl import load_workbook
 
+from grassroots.core import uploads
 from grassroots.core.errors import DomainError
+from grassroots.registry.imports.readers import check_zip, sniff_kind
 from grassroots.registry.models import Person, Tag
 from grassroots.registry.selectors import MAX_IDS, BatchInput
 from grassroots.registry.services import FINDINGS, MemberUpdate
@@ -76,24 +78,25 @@ def _limit(entries: list[BatchInput]) -> list[BatchInput]:
 def read_upload(upload: UploadedFile) -> list[BatchInput]:
     """The ID column of the first sheet: the column headed 身份证…, else the first column."""
     name = (upload.name or "").lower()
-    if (upload.size or 0) > MAX_UPLOAD:
-        raise DomainError("文件不能超过5MB。", field="file")
-    data = upload.read()
-    if name.endswith(".xlsx"):
+    if not name.endswith((".xlsx", ".csv")):
+        raise DomainError("只支持 .xlsx 或 .csv 文件。", field="file")
+    data = uploads.read_upload(upload, limit=MAX_UPLOAD)
+    # The content must agree with the name: a renamed file or a zip bomb is refused before openpyxl opens it.
+    kind = sniff_kind(data, name)
+    if kind == "xlsx":
+        check_zip(data)
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # noqa: BLE001 (any unreadable file gets the same message)
             raise DomainError("无法读取该xlsx文件，请确认文件未损坏。", field="file") from None
         ws = wb.worksheets[0]
         rows: Iterable[tuple[Any, ...]] = ws.iter_rows(values_only=True)
-    elif name.endswith(".csv"):
+    else:  # "csv": sniff_kind refused anything else for these two names
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = data.decode("gb18030", errors="replace")
         rows = (tuple(r) for r in csv.reader(io.StringIO(text)))
-    else:
-        raise DomainError("只支持 .xlsx 或 .csv 文件。", field="file")
     return _limit(_column_entries(rows))
 
 

@@ -506,3 +506,7 @@ class QualitySnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} {self.day}"
+
+
+# Data-subject requests live in their own module; importing them here registers the model with the app.
+from grassroots.registry.subject_request_models import SubjectRequest as SubjectRequest  # noqa: E402

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grassroots.registry import views
+from grassroots.registry import views, views_subject_requests
 
 app_name = "registry"
 urlpatterns = [
@@ -15,4 +15,7 @@ urlpatterns = [
     path("grid/<int:area_id>/", views.grid_residents, name="grid"),
     path("separation/grid/<int:area_id>/", views.grid_separation, name="grid_separation"),
     path("tags/", views.tags, name="tags"),
+    path("requests/", views_subject_requests.queue, name="subject_requests"),
+    path("requests/<int:request_id>/", views_subject_requests.detail, name="subject_request"),
+    path("requests/<int:request_id>/copy/", views_subject_requests.copy, name="subject_request_copy"),
 ]

@@ -347,8 +347,8 @@ def test_inbox_colours_at_given_times(
 def test_inbox_handling_deadline_and_missed_flag(client: Any, env: Env, frozen: Clock) -> None:
     case = act(env, submit(env), Role.COMMUNITY_WORKER, Action.whistle)
     act(env, case, Role.DEPARTMENT_OFFICER, Action.acknowledge, at=NOW + timedelta(hours=1))
-    as_(client, env, Role.DEPARTMENT_OFFICER)
     frozen.at = NOW + timedelta(days=1)
+    as_(client, env, Role.DEPARTMENT_OFFICER)  # signed in that day: a session lasts 12 hours at most
     text = page_text(client.get(reverse("cases:inbox"), {"tab": "acknowledged"}))
     assert "sla sla-green" in text and "办结时限 12-02 23:59" in text
     Case.objects.filter(pk=case.pk).update(handle_missed=True)  # as the sweep marks it

@@ -446,6 +446,18 @@ def test_figures_are_cached_per_area_but_scope_is_checked_first(fx, settings):
     cache.clear()
 
 
+def test_a_shared_cache_that_is_down_costs_a_recount_not_the_page(fx, settings, monkeypatch):
+    settings.REGISTRY_QUALITY_CACHE_SECONDS = 300
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(selectors.cache, "get", down)
+    monkeypatch.setattr(selectors.cache, "set", down)
+    figures = selectors.area_quality_cached(scope=Scope(area_path=fx.tree.yushan.path), area=fx.tree.chengbei)
+    assert figures.total.records == 5
+
+
 def test_docs_repeat_the_definitions():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "quality.md").read_text(encoding="utf-8")
     for d in selectors.DEFINITIONS:

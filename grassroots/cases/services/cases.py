@@ -249,6 +249,9 @@ def _dispatch_prepare(case: Case, command: Command, now: datetime, changes: dict
     departments = list(Department.objects.filter(pk__in=command.departments, is_active=True))
     if len(departments) != len(set(command.departments)):
         raise DomainError("所选承办部门不存在或已撤销。", field="departments")
+    # A department receives cases within its own area only (its officers' scope): never another district's.
+    if any(not (case.path == d.path or case.path.startswith(d.path + ".")) for d in departments):
+        raise DomainError("所选承办部门不负责本案件所在区域。", field="departments")
     duty = duty_selectors.duty_for(category=case.category, area=case.grid)
     calendar = duty_selectors.work_calendar()
     due = case_deadlines(now, duty.policy, calendar)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from grassroots.accounts.scopes import can
 from grassroots.audit.services import actor_of
+from grassroots.core.client_ip import client_ip
 from grassroots.core.errors import DomainError, Forbidden
 from grassroots.core.masking import mask_id_number, mask_phone
 from grassroots.core.scope import Scope, request_scope
@@ -46,7 +47,7 @@ def _scope(request: HttpRequest) -> Scope:
 
 
 def _actor(request: HttpRequest) -> Any:
-    return actor_of(request.user, request.META.get("REMOTE_ADDR", ""))
+    return actor_of(request.user, client_ip(request))
 
 
 @import_required

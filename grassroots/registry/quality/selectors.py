@@ -14,6 +14,7 @@ come from the same few queries whatever the number of grids or persons: no perso
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -78,6 +79,8 @@ RECORD_FIELD_KEYS = tuple(k for k, _ in RECORD_FIELDS)
 RECORD_FIELD_LABELS = dict(RECORD_FIELDS)
 
 COUNTED = (RecordStatus.ACCEPTED, RecordStatus.LINKED)  # the rows that made persons
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -511,11 +514,18 @@ def area_quality_cached(*, scope: Scope, area: Area) -> AreaQuality:
     if seconds <= 0:
         return area_quality(scope=scope, area=area)
     key = f"registry.quality:{area.path}"
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # a shared cache that is down costs a recount, not the page
+        logger.warning("quality cache unavailable for %s; computing live", area.path, exc_info=True)
+        return area_quality(scope=scope, area=area)
     if isinstance(cached, AreaQuality) and cached.area.pk == area.pk:
         return cached
     result = area_quality(scope=scope, area=area)
-    cache.set(key, result, seconds)
+    try:
+        cache.set(key, result, seconds)
+    except Exception:
+        logger.warning("quality cache unavailable for %s; figures not kept", area.path, exc_info=True)
     return result
 
 

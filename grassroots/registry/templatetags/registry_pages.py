@@ -17,6 +17,7 @@ from django.utils import timezone
 from grassroots.accounts.scopes import can, scope_for
 from grassroots.audit.services import actor_of
 from grassroots.core import clock
+from grassroots.core.client_ip import client_ip
 from grassroots.places.models import Dwelling
 from grassroots.registry import selectors
 
@@ -55,7 +56,7 @@ def dwelling_residents_panel(context: template.Context, dwelling: Dwelling) -> d
     if not can(user, CAPABILITY):
         return {"allowed": False}
     people = selectors.dwelling_residents(
-        actor=actor_of(user, str(request.META.get("REMOTE_ADDR", ""))),
+        actor=actor_of(user, client_ip(request)),
         scope=scope_for(user, CAPABILITY),
         dwelling=dwelling,
     )

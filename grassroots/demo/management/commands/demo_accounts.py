@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from grassroots.accounts import services as accounts
+from grassroots.accounts import sms
 from grassroots.accounts.models import Department, GridRoleAssignment, GridRoleKind, Post, Role, User
 from grassroots.audit.services import SYSTEM
 from grassroots.core import clock
@@ -16,6 +17,8 @@ from grassroots.places.models import Area, AreaLevel, GridKind
 
 # One documented password for every demo login; it passes Django's validators.
 DEMO_PASSWORD = "grassroots-demo-2026"  # noqa: S105 (published on purpose, demo only)
+# The demo resident's mobile number, for 短信验证码登录 (the code shows in the log in development).
+DEMO_RESIDENT_PHONE = "13800000000"
 
 
 def demo_scopes() -> dict[str, dict[str, Any]]:
@@ -60,6 +63,8 @@ class Command(BaseCommand):
             else:
                 state = "exists"
             _give_post(user)
+            if user.role == Role.RESIDENT and not user.phone_hash:
+                sms.user_phone_set(actor=SYSTEM, user=user, phone=DEMO_RESIDENT_PHONE)
             where = user.department.name if user.department else (user.area.name if user.area else "全部区域")
             rows.append((username, DEMO_PASSWORD, Role(role).label, where, state))
         headers = ("username", "password", "role", "scope", "")

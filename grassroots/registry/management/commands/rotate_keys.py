@@ -40,12 +40,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, models, transaction
 
-from grassroots.accounts.models import TwoFactor
+from grassroots.accounts.models import TwoFactor, User
+from grassroots.accounts.sms import PHONE_CONTEXT as USER_PHONE_CONTEXT
 from grassroots.accounts.two_factor import SECRET_CONTEXT as TOTP_SECRET_CONTEXT
 from grassroots.audit.services import Actor, audit_record
 from grassroots.core import crypto
 from grassroots.notify.models import Notification
 from grassroots.notify.services import ADDRESS_CONTEXT as NOTIFY_ADDRESS_CONTEXT
+from grassroots.registry import subject_request_models as sr
 from grassroots.registry.imports.pipeline import RAW_CONTEXT as SOURCE_RECORD_CONTEXT
 from grassroots.registry.models import Person, SourceRecord, Unit
 from grassroots.registry.services import ID_CONTEXT, PHONE_CONTEXT, UNIT_PHONE_CONTEXT
@@ -69,6 +71,17 @@ SEALED_TABLES = (
     SealedTable(Unit, (("contact_phone_cipher", UNIT_PHONE_CONTEXT),)),
     SealedTable(Notification, (("address_cipher", NOTIFY_ADDRESS_CONTEXT),)),
     SealedTable(TwoFactor, (("secret_cipher", TOTP_SECRET_CONTEXT),)),
+    SealedTable(User, (("phone_cipher", USER_PHONE_CONTEXT),)),
+    SealedTable(
+        sr.SubjectRequest,
+        (
+            ("name_cipher", sr.NAME_CONTEXT),
+            ("id_number_cipher", sr.ID_CONTEXT),
+            ("details_cipher", sr.DETAILS_CONTEXT),
+            ("answer_cipher", sr.ANSWER_CONTEXT),
+            ("copy_cipher", sr.COPY_CONTEXT),
+        ),
+    ),
 )
 
 
