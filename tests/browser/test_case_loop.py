@@ -76,7 +76,9 @@ def test_a_report_goes_round_the_whole_loop(browser, live_server_url: str) -> No
         # 1. The resident reports from the phone: category, words, a photo, the phone's position.
         page = phone.new_page()
         log_in(page, base, "in_resident")
-        page.get_by_role("navigation", name="主导航").get_by_role("link", name="随手拍").click()
+        nav = page.get_by_role("navigation", name="主导航")
+        nav.get_by_role("link", name="案件").click()  # a resident's pages come in sections
+        nav.get_by_role("link", name="随手拍").click()
         page.get_by_label("问题类型").select_option(label="道路坑洼")
         page.get_by_label("问题描述").fill("小区北门外路面有一个大坑，晚上看不清")
         page.locator("[data-photo-input]").set_input_files(
