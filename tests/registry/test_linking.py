@@ -322,3 +322,25 @@ def test_a_person_registered_by_hand_is_linked_through_a_baseline_record(tree, s
     pair = RecordPair.objects.get(decision=PairDecision.PENDING)
     assert pair.reason == PairReason.NAMES_DIFFER
     assert {pair.left_id, pair.right_id} == {baseline.pk, SourceRecord.objects.get(job=job).pk}
+
+
+def test_a_run_left_running_is_marked_failed_once_stale(tree, sources):
+    from datetime import timedelta
+
+    from grassroots.core import clock
+    from grassroots.registry.models import LinkRun, LinkRunKind, LinkRunStatus
+    from grassroots.registry.services.linking import STALE_AFTER, runs_mark_stale
+
+    now = clock.now()
+    killed = LinkRun.objects.create(kind=LinkRunKind.FULL, path=tree.yushan.path, started_at=now - STALE_AFTER * 2)
+    recent = LinkRun.objects.create(
+        kind=LinkRunKind.FULL, path=tree.yushan.path, started_at=now - STALE_AFTER + timedelta(minutes=5)
+    )
+    # Any new run sweeps first.
+    police, _ = sources
+    import_file(csv_bytes([["张三", person_id(1), PHONE, "男", ADDRESS, "", "常住", ""]]), "p.csv", police, tree.yushan)
+    link_held(scope=Scope(area_path=tree.yushan.path))
+    killed.refresh_from_db(), recent.refresh_from_db()
+    assert killed.status == LinkRunStatus.FAILED and "interrupted" in killed.error and killed.finished_at
+    assert recent.status == LinkRunStatus.RUNNING
+    assert runs_mark_stale() == 0

@@ -22,6 +22,7 @@ import json
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +259,20 @@ def link_full(*, scope: Scope, actor: Actor = SYSTEM, train: bool = False) -> Ru
     return _run(new=records, kind=LinkRunKind.FULL, path=scope.area_path or "", job=None, actor=actor, train=train)
 
 
+# A run still "running" this long after it began was killed (its work is all-or-nothing: one
+# transaction), so it is marked failed rather than shown as running for ever.
+STALE_AFTER = timedelta(hours=6)
+
+
+def runs_mark_stale() -> int:
+    """Mark runs left ``running`` for longer than ``STALE_AFTER`` as failed; how many."""
+    return LinkRun.objects.filter(status=LinkRunStatus.RUNNING, started_at__lt=clock.now() - STALE_AFTER).update(
+        status=LinkRunStatus.FAILED,
+        finished_at=clock.now(),
+        error="interrupted: the run never finished (process killed or machine restarted); nothing of it was kept",
+    )
+
+
 def _run(
     *,
     new: list[SourceRecord],
@@ -269,6 +284,7 @@ def _run(
 ) -> RunOutcome:
     from grassroots.registry.linkage.pipeline import LinkSettings, link
 
+    runs_mark_stale()
     run = LinkRun.objects.create(kind=kind, job=job, path=path, started_at=clock.now())
     outcome = RunOutcome(run=run)
     if not new:
