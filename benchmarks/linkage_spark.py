@@ -2,7 +2,7 @@
 
     nice -n 10 .venv/bin/python benchmarks/linkage_spark.py [--sizes 20000 100000] [--seed 1]
         [--master local[2]] [--partitions 8] [--driver-memory 3g] [--skip-duckdb] [--json FILE]
-    nice -n 10 .venv/bin/python benchmarks/linkage_spark.py --rule-counts | --narrow | --incremental SIZES
+    nice -n 10 .venv/bin/python benchmarks/linkage_spark.py --rule-counts | --wide | --incremental SIZES
 
 For each size, the generated population (``synthetic.generate``, the generator of
 benchmarks/linkage.py) is linked twice, each in its own child process:
@@ -22,9 +22,10 @@ records and pairs per core-hour, the load average at start and end, and whether 
 same pairs and clusters as DuckDB.
 
 Three other modes print the figures of the capacity plan that need no Spark (DuckDB only):
-``--rule-counts SIZES`` (candidate pairs each blocking rule adds, per record), ``--narrow SIZES``
-(pairs and precision/recall with the two ID-typo rules kept to pairs where one ID fails its check
-digit) and ``--incremental SIZES`` (the size of one 5,000-row import's run, neighbours found as
+``--rule-counts SIZES`` (candidate pairs each blocking rule adds, per record), ``--wide SIZES``
+(pairs and precision/recall with the two ID-typo rules as they were before 2026-11-30, on every
+pair instead of only pairs where one ID fails its check digit: the comparison the change rests
+on) and ``--incremental SIZES`` (the size of one 5,000-row import's run, neighbours found as
 the registry finds them, by pinyin name or by pinyin name + birth date).
 
 The machine this runs on is shared: wall time moves with the load average, CPU time far less,
@@ -328,19 +329,19 @@ def rule_counts(size: int, seed: int) -> dict[str, Any]:
     return {"records": len(frame), "rules": list(BLOCKING_RULES), "pairs": counts}
 
 
-def narrowed_rules() -> tuple[str, ...]:
-    """The blocking rules with the two ID-typo rules kept to pairs where one ID fails its check
-    digit (a mistyped digit or two swapped digits always does): the capacity plan's proposal."""
+WIDENING = " and (not l.id_valid or not r.id_valid)"
+
+
+def wide_rules() -> tuple[str, ...]:
+    """The blocking rules as they were before 2026-11-30: the two ID-typo rules on every pair,
+    not only on pairs where one ID fails its check digit."""
     from grassroots.registry.linkage.comparisons import BLOCKING_RULES
 
-    return tuple(
-        f"({rule}) and (not l.id_valid or not r.id_valid)" if "substr(l.id18" in rule else rule
-        for rule in BLOCKING_RULES
-    )
+    return tuple(rule.replace(WIDENING, "") for rule in BLOCKING_RULES)
 
 
-def run_narrowed(size: int, opts: dict[str, Any]) -> dict[str, Any]:
-    """A DuckDB link with the narrowed rules (a profile, the engine unchanged): pairs and F1."""
+def run_wide(size: int, opts: dict[str, Any]) -> dict[str, Any]:
+    """A DuckDB link with the earlier, wider rules (a profile, the engine unchanged): pairs and F1."""
     from dataclasses import replace
 
     from grassroots.registry.linkage.pipeline import CN_PERSON, LinkSettings, link
@@ -353,7 +354,7 @@ def run_narrowed(size: int, opts: dict[str, Any]) -> dict[str, Any]:
         model=json.loads(Path(opts["model"]).read_text()),
         threshold=opts["threshold"],
         duckdb_threads=2,
-        profile=replace(CN_PERSON, blocking_rules=narrowed_rules()),
+        profile=replace(CN_PERSON, blocking_rules=wide_rules()),
     )
     result = link(records, settings=settings)
     scores = pairwise_scores(result.clusters, truth)
@@ -419,8 +420,8 @@ def _child(args: list[str]) -> None:
     backend, size, opts = args[0], int(args[1]), json.loads(args[2])
     if backend == "rules":
         out = rule_counts(size, opts["seed"])
-    elif backend == "narrow":
-        out = run_narrowed(size, opts)
+    elif backend == "wide":
+        out = run_wide(size, opts)
     elif backend == "incremental":
         out = run_incremental(size, opts)
     else:
@@ -517,7 +518,9 @@ def main() -> None:
     parser.add_argument("--driver-memory", default="3g")
     parser.add_argument("--model", default=str(MODEL), help="a stored model (LinkResult.model as JSON)")
     parser.add_argument("--skip-duckdb", action="store_true")
-    parser.add_argument("--narrow", type=int, nargs="*", help="only link on DuckDB with the ID-typo rules narrowed")
+    parser.add_argument(
+        "--wide", type=int, nargs="*", help="only link on DuckDB with the ID-typo rules as before 2026-11-30"
+    )
     parser.add_argument("--incremental", type=int, nargs="*", help="only size one 5,000-row import's run")
     parser.add_argument(
         "--rule-counts", type=int, nargs="*", help="only count candidate pairs per blocking rule at these sizes"
@@ -538,11 +541,11 @@ def main() -> None:
     if opts.rule_counts:
         _print_rule_counts(opts.rule_counts, child_opts, opts.timeout)
         return
-    if opts.narrow:
-        for size in opts.narrow:
-            r = _run("narrow", size, child_opts, opts.timeout)
+    if opts.wide:
+        for size in opts.wide:
+            r = _run("wide", size, child_opts, opts.timeout)
             print(
-                f"{size:>9,} records, ID-typo rules narrowed: {r['pairs']:,} pairs ({r['pairs'] / size:.3f}/record), "
+                f"{size:>9,} records, ID-typo rules wide: {r['pairs']:,} pairs ({r['pairs'] / size:.3f}/record), "
                 f"P {r['precision']:.4f} R {r['recall']:.4f}"
             )
         return

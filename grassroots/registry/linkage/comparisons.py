@@ -209,9 +209,15 @@ BLOCKING_RULES: tuple[str, ...] = (
     "l.name_py = r.name_py and l.birth_date = r.birth_date",
     "l.phone_block = r.phone_block",
     "l.addr_dwelling_block = r.addr_dwelling_block",
-    # A mistyped ID digit: the other half of the number still agrees.
-    "l.surname_py = r.surname_py and substr(l.id18, 13, 6) = substr(r.id18, 13, 6)",
-    "l.surname_py = r.surname_py and substr(l.id18, 1, 12) = substr(r.id18, 1, 12)",
+    # A mistyped ID digit: the other half of the number still agrees. A single wrong digit or two
+    # swapped digits always fail the GB 11643 check, so one side is invalid; without that
+    # condition these blocks (surname + birth region and month) grow with the city and pair
+    # every namesake born in the same month: 89 pairs a record at 100M records against 3.2
+    # (docs/linkage.md, "How blocking drives the number of pairs").
+    "l.surname_py = r.surname_py and substr(l.id18, 13, 6) = substr(r.id18, 13, 6)"
+    " and (not l.id_valid or not r.id_valid)",
+    "l.surname_py = r.surname_py and substr(l.id18, 1, 12) = substr(r.id18, 1, 12)"
+    " and (not l.id_valid or not r.id_valid)",
     "l.name_py = r.name_py and l.addr_building = r.addr_building",
 )
 
