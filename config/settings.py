@@ -151,7 +151,15 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
 elif CACHE_URL:
     raise ImproperlyConfigured("GRASSROOTS_CACHE_URL must be a redis://, rediss:// or unix:// URL")
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "grassroots"}}
+    # Django's default of 300 entries would evict rate-limit counters once ~150 clients are active
+    # in a window (limits would loosen); quality figures per area are the other, few, entries.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "grassroots",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 # --- end cache ---
 
 # --- Accounts, passwords, sessions, lockout -------------------------------

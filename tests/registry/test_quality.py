@@ -15,6 +15,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -443,6 +444,28 @@ def test_figures_are_cached_per_area_but_scope_is_checked_first(fx, settings):
         selectors.area_quality_cached(scope=Scope(area_path=fx.tree.chengnan.path), area=fx.tree.chengbei)
     settings.REGISTRY_QUALITY_CACHE_SECONDS = 0
     assert selectors.area_quality_cached(scope=scope, area=fx.tree.chengbei).total.records == 6
+    cache.clear()
+
+
+def test_districts_are_kept_longer_and_warmed_by_the_nightly_job(fx, settings):
+    settings.REGISTRY_QUALITY_CACHE_SECONDS = 300
+    settings.REGISTRY_QUALITY_LARGE_CACHE_SECONDS = 6 * 3600
+    assert selectors.cache_seconds(fx.tree.chengbei) == 300
+    assert selectors.cache_seconds(fx.tree.district) == selectors.cache_seconds(fx.tree.city) == 6 * 3600
+    cache.clear()
+    out = StringIO()
+    call_command("registry_quality_snapshot", stdout=out)
+    assert "figures kept for 2 district and city pages" in out.getvalue()
+    # The district page now reads the kept figures: no scan, not even the scope's.
+    with CaptureQueriesContext(connection) as queries:
+        kept = selectors.area_quality_cached(scope=Scope.everything(), area=fx.tree.district)
+    assert len(queries) == 0
+    assert kept.total == selectors.area_quality(scope=Scope.everything(), area=fx.tree.district).total
+    # A community's figures were not computed ahead.
+    assert cache.get(f"registry.quality:{fx.tree.chengbei.path}") is None
+    # 0 still turns every cache off, districts included.
+    settings.REGISTRY_QUALITY_CACHE_SECONDS = 0
+    assert selectors.cache_seconds(fx.tree.district) == 0
     cache.clear()
 
 

@@ -118,6 +118,6 @@ def quality(request: HttpRequest) -> HttpResponse:
         "definitions": selectors.DEFINITIONS,
         "today": today,
         "computed_at": figures.computed_at,
-        "cache_minutes": max(1, selectors.cache_seconds() // 60) if selectors.cache_seconds() > 0 else 0,
+        "cache_minutes": max(1, selectors.cache_seconds(area) // 60) if selectors.cache_seconds(area) > 0 else 0,
     }
     return render(request, "registry/quality.html", context)

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from grassroots.audit.services import Actor
 from grassroots.core import clock
+from grassroots.registry.quality.selectors import quality_warm
 from grassroots.registry.quality.services import quality_snapshot
 
 
@@ -28,8 +29,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--day", help="the day to store (YYYY-MM-DD); default today (Asia/Shanghai)")
+        parser.add_argument(
+            "--no-warm", action="store_true", help="do not compute the district and city pages' figures ahead"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         day = _day(options["day"]) if options.get("day") else clock.today()
         areas = quality_snapshot(day=day, actor=Actor(id=None, label="command:registry_quality_snapshot"))
         self.stdout.write(f"quality snapshot {day.isoformat()}: {areas} areas")
+        if not options["no_warm"]:
+            # With a shared cache (GRASSROOTS_CACHE_URL) the web processes then serve these at once.
+            warmed = quality_warm()
+            self.stdout.write(f"figures kept for {len(warmed)} district and city pages")
