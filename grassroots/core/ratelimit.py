@@ -1,6 +1,6 @@
 """Request rate limits per client IP (or another key), counted in the default cache.
 
-Limits are named (``report``, ``open311``, ``login``, ``sms_send``) and configured in
+Limits are named (``report``, ``open311``, ``login``, ``sms_send``, ``propose``) and configured in
 ``settings.GRASSROOTS_RATE_LIMITS`` as ``"count/seconds"`` pairs, comma-separated, every pair
 holding at once (``"10/60,60/3600"``: 10 a minute and 60 an hour); ``"off"`` disables one.
 Windows are fixed (aligned on multiples of their length, in ``clock`` time), so a client may
@@ -39,6 +39,7 @@ DEFAULT_LIMITS = {
     "open311": "30/60",  # Open311 POSTs, per API key (per IP without one)
     "login": "20/60",  # password and SMS-code login POSTs, per IP
     "sms_send": "20/3600",  # SMS code requests, per IP (against spraying numbers)
+    "propose": "5/60,30/3600",  # residents' topic proposals, per IP
 }
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
