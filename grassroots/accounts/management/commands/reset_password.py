@@ -13,14 +13,14 @@ import string
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from grassroots.accounts.management.account_command import AccountCommand
 from grassroots.accounts.models import User
 from grassroots.accounts.passwords import password_reset
 from grassroots.audit.services import Actor
 from grassroots.core.errors import DomainError
 
-ACTOR = Actor(id=None, label="manage.py reset_password")
 # No look-alikes (0/O, 1/l/I): the password is read out or copied by hand.
 ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
 SYMBOLS = "#%+-=@"
@@ -36,21 +36,17 @@ def temporary_password(length: int = 16) -> str:
             return word
 
 
-class Command(BaseCommand):
+class Command(AccountCommand):
     help = "Set a temporary password for an account and end its sessions (audited)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username")
-        parser.add_argument("--reason", required=True, help="why (kept in the audit log), e.g. a ticket number")
+        super().add_arguments(parser)
         parser.add_argument("--stdin", action="store_true", help="read the new password from standard input")
 
-    def handle(self, *args: Any, **options: Any) -> None:
-        user = User.objects.filter(username=options["username"]).first()
-        if user is None:
-            raise CommandError(f"no user named {options['username']!r}")
+    def act(self, *, user: User, reason: str, actor: Actor, options: dict[str, Any]) -> None:
         password = sys.stdin.readline().rstrip("\n") if options["stdin"] else temporary_password()
         try:
-            ended = password_reset(actor=ACTOR, user=user, new_password=password, reason=options["reason"])
+            ended = password_reset(actor=actor, user=user, new_password=password, reason=reason)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(f"password of {user.username} reset; {ended} session(s) ended")
