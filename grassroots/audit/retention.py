@@ -39,6 +39,7 @@ from grassroots.audit.services import (
     Actor,
     audit_record,
     compute_hash,
+    hashed_fields,
     latest_checkpoint,
 )
 from grassroots.core import clock
@@ -202,20 +203,7 @@ def manifest_path(archive: Path) -> Path:
 
 def row_dict(entry: AuditEntry) -> dict[str, Any]:
     """One archived row: every column the hash covers, plus both hashes."""
-    return {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="microseconds"),
-        "actor_id": entry.actor_id,
-        "actor_label": entry.actor_label,
-        "action": entry.action,
-        "object_type": entry.object_type,
-        "object_id": entry.object_id,
-        "area_path": entry.area_path,
-        "ip": entry.ip,
-        "detail": entry.detail,
-        "prev_hash": entry.prev_hash,
-        "hash": entry.hash,
-    }
+    return {**hashed_fields(entry), "prev_hash": entry.prev_hash, "hash": entry.hash}
 
 
 def entry_from_row(row: Mapping[str, Any]) -> AuditEntry:

@@ -37,20 +37,25 @@ def actor_of(user: Any, ip: str = "") -> Actor:
     return Actor(id=user.pk, label=user.get_username(), ip=ip)
 
 
+def hashed_fields(entry: AuditEntry) -> dict[str, Any]:
+    """The columns a row's hash covers, as they are hashed (also what an archive keeps)."""
+    return {
+        "seq": entry.seq,
+        "at": entry.at.isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor_label": entry.actor_label,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "area_path": entry.area_path,
+        "ip": entry.ip,
+        "detail": entry.detail,
+    }
+
+
 def _canonical(entry: AuditEntry) -> str:
     return json.dumps(
-        {
-            "seq": entry.seq,
-            "at": entry.at.isoformat(timespec="microseconds"),
-            "actor_id": entry.actor_id,
-            "actor_label": entry.actor_label,
-            "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": entry.object_id,
-            "area_path": entry.area_path,
-            "ip": entry.ip,
-            "detail": entry.detail,
-        },
+        hashed_fields(entry),
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
